@@ -1,0 +1,179 @@
+"""The deep undercomplete autoencoder."""
+
+import numpy as np
+from sklearn.utils._param_validation import StrOptions
+
+from ._base import BaseAutoencoder
+from .nn import Autoencoder
+
+
+class AutoencoderTransformer(BaseAutoencoder):
+    """Deep undercomplete autoencoder as a scikit-learn transformer.
+
+    An MLP encoder maps each row to ``n_components`` numbers and a mirrored
+    decoder maps them back; both are trained to reconstruct the input,
+    by skorch, with Adam. With ``activation="identity"`` it learns the same
+    subspace as :class:`~sklearn.decomposition.PCA` (in another basis).
+
+    A plain autoencoder has no prior over its codes, so :meth:`sample`
+    decodes draws from a full-covariance Gaussian fitted to the training
+    codes after training ("ex-post density estimation").
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Width of the code (the bottleneck).
+    hidden_layer_sizes : tuple of int, default=(256, 64)
+        Widths of the encoder's hidden layers; the decoder mirrors them.
+    activation : {"relu", "tanh", "logistic", "identity", "elu", "gelu", "silu"}, \
+default="relu"
+        Activation of the hidden layers. The code and the output are linear
+        (the output goes through a sigmoid with cross-entropy loss).
+    loss : {"squared_error", "binary_crossentropy"}, default="squared_error"
+        Reconstruction loss. Cross-entropy suits data in [0, 1], such as
+        min-max scaled pixels; it requires inputs in that range.
+    alpha : float, default=1e-4
+        Strength of the L2 penalty on the weights (not the biases), applied
+        as Adam's weight decay.
+    batch_size : int or "auto", default="auto"
+        Mini-batch size; ``"auto"`` means ``min(200, n_samples)``.
+    learning_rate_init : float, default=1e-3
+        Adam's learning rate.
+    max_iter : int, default=200
+        Maximum number of epochs.
+    tol : float, default=1e-4
+        Training stops when the monitored loss (the training loss, or the
+        validation loss with ``early_stopping``) has not improved by at least
+        ``tol`` for ``n_iter_no_change`` consecutive epochs.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data, monitor its loss, and
+        restore the weights of the best epoch at the end.
+    validation_fraction : float, default=0.1
+        Share of the training data held out when ``early_stopping`` is on.
+    n_iter_no_change : int, default=10
+        Patience, in epochs, of the stopping rule.
+    callbacks : list of skorch callbacks or (name, callback) pairs, default=None
+        Extra skorch callbacks (learning-rate schedules, checkpoints, ...).
+        Copies are trained, so the list passed in is never modified.
+    device : str or torch.device, default="cpu"
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"`` or ``"auto"`` (CUDA if
+        available). Resolved at fit; outputs are always NumPy arrays.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and the validation split.
+        The same integer gives the same model, bit for bit on the CPU at a
+        fixed number of threads. The global torch RNG is left untouched.
+    verbose : int, default=0
+        0 prints nothing, 1 one line per epoch, 2 adds a progress bar.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The fitted skorch net; ``net_.module_`` is the torch module and
+        ``net_.history`` the per-epoch record.
+    device_ : torch.device
+        The device the model was trained on.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+    n_iter_ : int
+        Number of epochs run.
+    loss_curve_ : list of float
+        Training loss per epoch.
+    validation_scores_ : list of float
+        Negative validation loss per epoch (only with ``early_stopping``).
+    best_validation_score_ : float
+        Best of ``validation_scores_`` (only with ``early_stopping``).
+    latent_mean_ : ndarray of shape (n_components,)
+        Mean of the training codes, used by :meth:`sample`.
+    latent_covariance_ : ndarray of shape (n_components, n_components)
+        Covariance of the training codes, used by :meth:`sample`.
+
+    See Also
+    --------
+    sklearn.decomposition.PCA : The linear baseline.
+    PPCA : Probabilistic PCA, with an exact likelihood.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_ae import AutoencoderTransformer
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> X = X / 16
+    >>> ae = AutoencoderTransformer(n_components=5, max_iter=3, random_state=0)
+    >>> Z = ae.fit_transform(X)
+    >>> Z.shape, ae.inverse_transform(Z).shape, ae.sample(4, random_state=0).shape
+    ((1797, 5), (1797, 64), (4, 64))
+    """
+
+    _module_class = Autoencoder
+
+    _parameter_constraints: dict = {
+        **BaseAutoencoder._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "binary_crossentropy"})],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        hidden_layer_sizes=(256, 64),
+        activation="relu",
+        loss="squared_error",
+        alpha=1e-4,
+        batch_size="auto",
+        learning_rate_init=1e-3,
+        max_iter=200,
+        tol=1e-4,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        callbacks=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            n_components=n_components,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate_init=learning_rate_init,
+            max_iter=max_iter,
+            tol=tol,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            callbacks=callbacks,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+        )
+        self.loss = loss
+
+    def _module_params(self, n_features):
+        return {**super()._module_params(n_features), "loss": self.loss}
+
+    def _validate_training_data(self, X, y):
+        X, y = super()._validate_training_data(X, y)
+        if self.loss == "binary_crossentropy" and (X.min() < 0 or X.max() > 1):
+            raise ValueError(
+                "loss='binary_crossentropy' needs data in [0, 1]; got values in "
+                f"[{X.min():g}, {X.max():g}]. Scale with MinMaxScaler or use "
+                "loss='squared_error'."
+            )
+        return X, y
+
+    def _after_fit(self, X, y):
+        codes = self.transform(X).astype(np.float64)
+        self.latent_mean_ = codes.mean(axis=0)
+        # ddof=0 and a 2-D result even for one sample or one component.
+        self.latent_covariance_ = np.atleast_2d(np.cov(codes, rowvar=False, bias=True))
+
+    def _sample_codes(self, n_samples, rng):
+        # A symmetric square root via eigh tolerates the singular covariance of
+        # codes that collapsed onto fewer dimensions, where Cholesky fails.
+        eigval, eigvec = np.linalg.eigh(self.latent_covariance_)
+        root = eigvec * np.sqrt(np.clip(eigval, 0, None))
+        return self.latent_mean_ + rng.standard_normal((n_samples, len(eigval))) @ root.T

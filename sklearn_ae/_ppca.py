@@ -1,0 +1,430 @@
+"""Probabilistic principal component analysis.
+
+Closed-form maximum-likelihood fit of the latent linear Gaussian model of
+Tipping & Bishop (1999), exposed as a scikit-learn transformer.
+"""
+
+# Authors: The sklearn_ae developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+from math import log, pi
+from numbers import Integral
+
+import numpy as np
+from scipy import linalg
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.extmath import svd_flip
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+__all__ = ["PPCA"]
+
+
+class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Probabilistic principal component analysis (PPCA).
+
+    Latent linear Gaussian model with isotropic noise::
+
+        z ~ N(0, I_q)
+        x | z ~ N(W z + mu, sigma2 I_d)
+
+    so that the marginal distribution of the data is ``x ~ N(mu, C)`` with
+    ``C = W W^T + sigma2 I_d``. The parameters are fitted with the
+    closed-form maximum-likelihood solution of Tipping & Bishop (1999):
+    ``sigma2`` is the mean of the ``d - q`` smallest eigenvalues of the sample
+    covariance and ``W = U_q (Lambda_q - sigma2 I_q)^{1/2}``, where ``U_q``
+    and ``Lambda_q`` hold the ``q`` leading eigenvectors and eigenvalues.
+
+    :meth:`transform` returns the posterior mean of the latent variables,
+    :meth:`score_samples` the exact log-likelihood of each sample, and
+    :meth:`sample` draws new observations from the fitted generative model.
+
+    Parameters
+    ----------
+    n_components : int, default=None
+        Dimensionality ``q`` of the latent space. It must satisfy
+        ``1 <= n_components < n_features`` (the noise variance is estimated
+        from the discarded directions, so at least one must remain) and
+        ``n_components <= n_samples``. If None, it is set to
+        ``min(n_samples, n_features) - 1``.
+
+    random_state : int, RandomState instance or None, default=None
+        Accepted for API uniformity with the other estimators of this
+        package and reserved for a future randomized SVD solver. It is
+        currently unused: the fit is a deterministic full SVD, and
+        :meth:`sample` takes its own ``random_state`` argument.
+
+    Attributes
+    ----------
+    mean_ : ndarray of shape (n_features,)
+        Per-feature empirical mean, ``mu``.
+
+    components_ : ndarray of shape (n_components, n_features)
+        Loading matrix ``W^T``, as in
+        :class:`~sklearn.decomposition.FactorAnalysis`. Row ``i`` is the
+        ``i``-th principal axis scaled by
+        ``sqrt(explained_variance_[i] - noise_variance_)``, so the rows are
+        orthogonal but **not** unit vectors (unlike
+        :class:`~sklearn.decomposition.PCA`).
+
+    explained_variance_ : ndarray of shape (n_components,)
+        The ``n_components`` largest eigenvalues of the sample covariance,
+        identical to ``PCA(n_components).explained_variance_``.
+
+    explained_variance_ratio_ : ndarray of shape (n_components,)
+        Fraction of the total variance carried by each component.
+
+    noise_variance_ : float
+        Maximum-likelihood isotropic noise variance ``sigma2``, floored at a
+        tiny positive value (see Notes).
+
+    n_components_ : int
+        Number of latent dimensions actually used.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    n_samples_ : int
+        Number of samples in the training data.
+
+    See Also
+    --------
+    sklearn.decomposition.PCA : Principal component analysis; its ``score``
+        uses the same probabilistic model.
+    sklearn.decomposition.FactorAnalysis : Same latent model with a
+        per-feature (diagonal) noise covariance.
+
+    Notes
+    -----
+    The eigenvalues of the sample covariance are computed exactly as
+    :class:`~sklearn.decomposition.PCA` does, from the SVD of the centred
+    data with ``n_samples - 1`` in the denominator. Consequently
+    ``PPCA(q).score(X)`` equals ``PCA(q).score(X)`` up to rounding when
+    ``n_samples >= n_features``. The strict maximum-likelihood estimate uses
+    ``n_samples`` instead, i.e. it multiplies ``explained_variance_``,
+    ``noise_variance_`` and ``components_ ** 2`` by
+    ``(n_samples - 1) / n_samples``.
+
+    Eigenvalues beyond the rank of the centred data are zero, and
+    ``noise_variance_`` averages over all ``n_features - n_components``
+    discarded eigenvalues, zeros included. When
+    ``n_samples < n_features`` this differs from
+    :class:`~sklearn.decomposition.PCA`, which only averages the
+    ``min(n_samples, n_features) - n_components`` eigenvalues its SVD returns.
+
+    For rank-deficient data (``n_samples <= n_features``, constant or
+    collinear columns) the maximum-likelihood ``sigma2`` is zero and the
+    likelihood is unbounded. ``noise_variance_`` is therefore floored at
+    ``eps * total_variance / n_features`` (``eps`` of the input dtype; plain
+    ``eps`` when the data are constant), which keeps the covariance positive
+    definite and every log-likelihood finite.
+
+    Every prediction method runs in ``O(n_features * n_components**2)`` per
+    call: the ``(n_features, n_features)`` covariance is only formed by
+    :meth:`get_covariance` and :meth:`get_precision`.
+
+    References
+    ----------
+    .. [1] M. E. Tipping and C. M. Bishop, "Probabilistic Principal Component
+       Analysis", Journal of the Royal Statistical Society, Series B, 61(3),
+       pp. 611-622, 1999.
+    .. [2] C. M. Bishop, "Pattern Recognition and Machine Learning",
+       Springer, 2006, section 12.2.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_ae._ppca import PPCA
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> X.shape
+    (1797, 64)
+    >>> ppca = PPCA(n_components=10).fit(X)
+    >>> ppca.components_.shape
+    (10, 64)
+    >>> ppca.transform(X).shape
+    (1797, 10)
+    >>> ppca.sample(5, random_state=0).shape
+    (5, 64)
+    >>> ppca.score_samples(X).shape
+    (1797,)
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left"), None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, n_components=None, *, random_state=None):
+        self.n_components = n_components
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the model with the closed-form maximum-likelihood solution.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        X = validate_data(
+            self,
+            X,
+            dtype=[np.float64, np.float32],
+            ensure_min_features=2,
+            ensure_min_samples=2,
+        )
+        n_samples, n_features = X.shape
+        dtype = X.dtype
+
+        if self.n_components is None:
+            n_components = min(n_samples, n_features) - 1
+        else:
+            n_components = self.n_components
+            if not (n_components < n_features and n_components <= n_samples):
+                raise ValueError(
+                    f"n_components={n_components} must satisfy 1 <= n_components "
+                    f"< n_features and n_components <= n_samples for data of shape "
+                    f"{X.shape} (n_samples={n_samples}, n_features={n_features}); "
+                    "the noise variance is estimated from the discarded directions, "
+                    "so at least one must remain."
+                )
+
+        self.mean_ = np.mean(X, axis=0)
+        X_centered = X - self.mean_
+        _, S, Vt = linalg.svd(X_centered, full_matrices=False)
+        # Sign convention of PCA, so that components_ are deterministic and
+        # comparable with sklearn.decomposition.PCA.
+        _, Vt = svd_flip(None, Vt, u_based_decision=False)
+
+        # Same eigenvalues as PCA.explained_variance_ (see Notes for ddof).
+        eigenvalues = S**2 / (n_samples - 1)
+        total_var = eigenvalues.sum()
+
+        # Eigenvalues beyond min(n_samples, n_features) are exactly zero, so
+        # their sum is the sum of the computed tail while the count is d - q.
+        sigma2 = eigenvalues[n_components:].sum() / (n_features - n_components)
+        # Rank-deficient data have sigma2 == 0 (up to rounding) and an
+        # unbounded likelihood; a floor relative to the data scale keeps C
+        # positive definite and every log-likelihood finite. Constant data
+        # have no scale, hence the absolute eps.
+        eps = np.finfo(dtype).eps
+        floor = eps * total_var / n_features if total_var > 0 else eps
+        sigma2 = max(sigma2, floor)
+
+        explained_variance = eigenvalues[:n_components]
+        # Eigenvalues can fall below the floored sigma2 when n_components
+        # exceeds the rank; those directions then carry no signal.
+        scale = np.sqrt(np.maximum(explained_variance - sigma2, 0))
+
+        self.components_ = (Vt[:n_components] * scale[:, np.newaxis]).astype(dtype, copy=False)
+        self.explained_variance_ = np.asarray(explained_variance, dtype=dtype)
+        if total_var > 0:
+            self.explained_variance_ratio_ = np.asarray(explained_variance / total_var, dtype=dtype)
+        else:
+            self.explained_variance_ratio_ = np.zeros(n_components, dtype=dtype)
+        self.noise_variance_ = dtype.type(sigma2)
+        self.n_components_ = n_components
+        self.n_samples_ = n_samples
+        return self
+
+    @property
+    def _n_features_out(self):
+        """Number of transformed output features."""
+        return self.n_components_
+
+    def _cholesky_M(self):
+        """Lower Cholesky factor of ``M = W^T W + sigma2 I_q``."""
+        W = self.components_.T
+        M = W.T @ W
+        M.flat[:: M.shape[0] + 1] += self.noise_variance_
+        return linalg.cholesky(M, lower=True)
+
+    def transform(self, X):
+        """Posterior mean of the latent variables.
+
+        ``E[z | x] = M^{-1} W^T (x - mu)`` with ``M = W^T W + sigma2 I``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to project.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            Posterior means of the latent variables.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        L = self._cholesky_M()
+        WtX = (X - self.mean_) @ self.components_.T
+        return linalg.cho_solve((L, True), WtX.T).T
+
+    def inverse_transform(self, X):
+        """Map latent vectors back to data space: ``W z + mu``.
+
+        This is the mean of ``x | z``; it is not the inverse of
+        :meth:`transform`, which shrinks towards the origin.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Latent vectors.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+            Conditional means in data space.
+        """
+        check_is_fitted(self)
+        Z = check_array(X, dtype=[np.float64, np.float32])
+        if Z.shape[1] != self.n_components_:
+            raise ValueError(
+                f"X has {Z.shape[1]} features, but {self.__class__.__name__} "
+                f"inverse_transform expects n_components_={self.n_components_} "
+                "latent features as input."
+            )
+        return Z @ self.components_ + self.mean_
+
+    def sample(self, n_samples=1, random_state=None, *, noise=True):
+        """Draw samples from the fitted generative model.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples to generate.
+
+        random_state : int, RandomState instance or None, default=None
+            Controls the draws. None uses NumPy's global random state; the
+            estimator's own ``random_state`` is not used.
+
+        noise : bool, default=True
+            If True, draw ``x ~ N(W z + mu, sigma2 I)``. If False, return the
+            noiseless ``W z + mu``, which lies in the principal subspace.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            Generated samples, in the dtype of the training data.
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+        rng = check_random_state(random_state)
+        dtype = self.components_.dtype
+        n_features = self.components_.shape[1]
+        Z = rng.standard_normal((n_samples, self.n_components_)).astype(dtype)
+        X = Z @ self.components_ + self.mean_
+        if noise:
+            E = rng.standard_normal((n_samples, n_features)).astype(dtype)
+            X += np.sqrt(self.noise_variance_) * E
+        return X
+
+    def score_samples(self, X):
+        """Log-likelihood of each sample under the fitted model.
+
+        Uses the Woodbury identity and the matrix determinant lemma, so the
+        ``(n_features, n_features)`` covariance is never formed.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        ll : ndarray of shape (n_samples,)
+            Log-likelihood of each sample.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        sigma2 = self.noise_variance_
+        n_features = X.shape[1]
+        q = self.n_components_
+
+        Xr = X - self.mean_
+        L = self._cholesky_M()
+        # C^{-1} = (I - W M^{-1} W^T) / sigma2, so
+        # x^T C^{-1} x = (|x|^2 - |L^{-1} W^T x|^2) / sigma2.
+        Y = linalg.solve_triangular(L, (Xr @ self.components_.T).T, lower=True)
+        quad = (np.sum(Xr * Xr, axis=1) - np.sum(Y * Y, axis=0)) / sigma2
+        # The quadratic form of a positive definite matrix cannot be negative;
+        # cancellation can make it so when sigma2 is tiny.
+        quad = np.maximum(quad, 0)
+        # det(C) = sigma2^(d - q) det(M).
+        logdet = (n_features - q) * log(sigma2) + 2 * np.sum(np.log(np.diag(L)))
+        return -0.5 * (quad + logdet + n_features * log(2 * pi))
+
+    def score(self, X, y=None):
+        """Average log-likelihood of the samples.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        ll : float
+            Average log-likelihood of the samples under the fitted model.
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    def get_covariance(self):
+        """Model covariance ``C = W W^T + sigma2 I``.
+
+        Returns
+        -------
+        cov : ndarray of shape (n_features, n_features)
+            Covariance of the data under the fitted model.
+        """
+        check_is_fitted(self)
+        cov = self.components_.T @ self.components_
+        cov.flat[:: cov.shape[0] + 1] += self.noise_variance_
+        return cov
+
+    def get_precision(self):
+        """Model precision ``C^{-1}``, computed with the Woodbury identity.
+
+        ``C^{-1} = (I - W M^{-1} W^T) / sigma2`` with ``M = W^T W + sigma2 I``,
+        which only inverts a ``(n_components, n_components)`` matrix.
+
+        Returns
+        -------
+        precision : ndarray of shape (n_features, n_features)
+            Inverse of :meth:`get_covariance`.
+        """
+        check_is_fitted(self)
+        sigma2 = self.noise_variance_
+        L = self._cholesky_M()
+        Wt = self.components_
+        precision = -(Wt.T @ linalg.cho_solve((L, True), Wt)) / sigma2
+        precision.flat[:: precision.shape[0] + 1] += 1 / sigma2
+        return precision
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
