@@ -33,8 +33,10 @@ default="relu"
         Reconstruction loss. Cross-entropy suits data in [0, 1], such as
         min-max scaled pixels; it requires inputs in that range.
     alpha : float, default=1e-4
-        Strength of the L2 penalty on the weights (not the biases), applied
-        as Adam's weight decay.
+        Strength of the L2 penalty on the weights (not the biases), with
+        :class:`~sklearn.neural_network.MLPRegressor`'s scaling: the term
+        ``0.5 * alpha * ||W||^2`` joins each mini-batch's loss, i.e. Adam's
+        weight decay is ``alpha / batch_size``.
     batch_size : int or "auto", default="auto"
         Mini-batch size; ``"auto"`` means ``min(200, n_samples)``.
     learning_rate_init : float, default=1e-3

@@ -47,7 +47,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "hidden_layer_sizes": ["array-like"],
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
@@ -214,8 +214,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 criterion=torch.nn.Identity,
                 optimizer=torch.optim.Adam,
                 lr=self.learning_rate_init,
-                optimizer__weight_decay=self.alpha,
-                # An L2 penalty on weights, not biases, as MLPRegressor's alpha.
+                # MLPRegressor's alpha: 0.5 * alpha * ||W||^2 per mini-batch on the
+                # weights (not the biases), i.e. a decay of alpha / batch_size.
+                optimizer__weight_decay=self.alpha / batch_size,
                 optimizer__param_groups=[("*bias", {"weight_decay": 0.0})],
                 max_epochs=self.max_iter,
                 batch_size=batch_size,
