@@ -4,6 +4,11 @@ import pytest
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
+# One intra-op thread for the whole suite: the networks under test are tiny, so
+# threads only add synchronisation (and, on a busy machine, contention), and a
+# fixed thread count keeps seeded results identical from machine to machine.
+torch.set_num_threads(1)
+
 
 @pytest.fixture(autouse=True)
 def _quiet_short_training():

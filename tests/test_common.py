@@ -2,7 +2,15 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_ae import PPCA, AutoencoderTransformer
+from sklearn_ae import (
+    PPCA,
+    AutoencoderTransformer,
+    ConditionalVAE,
+    ContractiveAE,
+    DenoisingAE,
+    SparseAE,
+    VAETransformer,
+)
 
 # Tiny networks and few epochs: the checks fit a few hundred times, and what
 # they test (the API contract) does not depend on training to convergence.
@@ -11,6 +19,15 @@ FAST = {"hidden_layer_sizes": (8,), "max_iter": 3, "random_state": 0}
 ESTIMATORS = [
     PPCA(),
     AutoencoderTransformer(**FAST),
+    DenoisingAE(noise="gaussian", **FAST),
+    DenoisingAE(noise="masking", masked_loss=True, **FAST),
+    DenoisingAE(noise="salt_and_pepper", **FAST),
+    SparseAE(sparsity="l1", **FAST),
+    SparseAE(sparsity="kl", **FAST),
+    ContractiveAE(**FAST),
+    VAETransformer(**FAST),
+    VAETransformer(likelihood="gaussian_fixed", kl_warmup=1, **FAST),
+    ConditionalVAE(**FAST),
 ]
 
 

@@ -14,5 +14,16 @@ training engine never need to know which model they drive:
 
 from ._autoencoder import Autoencoder
 from ._layers import ACTIVATIONS, make_mlp
+from ._regularised import ContractiveAutoencoder, DenoisingAutoencoder, SparseAutoencoder
+from ._vae import ConditionalVariationalAutoencoder, VariationalAutoencoder
 
-__all__ = ["ACTIVATIONS", "Autoencoder", "make_mlp"]
+__all__ = [
+    "ACTIVATIONS",
+    "Autoencoder",
+    "ConditionalVariationalAutoencoder",
+    "ContractiveAutoencoder",
+    "DenoisingAutoencoder",
+    "SparseAutoencoder",
+    "VariationalAutoencoder",
+    "make_mlp",
+]

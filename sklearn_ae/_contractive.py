@@ -1,0 +1,206 @@
+"""The contractive autoencoder."""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval
+
+from ._autoencoder import AutoencoderTransformer
+from ._net import batched_apply
+from .nn._regularised import ContractiveAutoencoder
+
+# Rows per batch of :meth:`ContractiveAE.jacobian_norm`: each row holds a
+# (n_components, width) slice of the Jacobian in float64.
+_JACOBIAN_BATCH_ROWS = 256
+
+
+class ContractiveAE(AutoencoderTransformer):
+    """Contractive autoencoder: the encoder is penalised for its sensitivity to the input.
+
+    The loss is the reconstruction error plus
+    ``contractive_weight * mean_batch ||J_f(x)||_F^2``, the squared Frobenius
+    norm of the Jacobian of the encoder ``f`` at each input. It is computed
+    exactly, in closed form: for the MLP encoder,
+    ``J(x) = W_K D_{K-1} W_{K-1} ... D_1 W_1`` with ``D_k`` the diagonal
+    matrix of the activation's derivatives at layer ``k``, evaluated in the
+    same pass as the code by one batched product started from the code side,
+    finished through the Gram matrix of the first layer's weights when that is
+    cheaper. Nothing is approximated. The price is about
+    ``2 * h_1^2 * (batch_size * n_components + n_features)`` multiply-adds per
+    mini-batch on top of the plain autoencoder's (``h_1`` the first hidden
+    width): several times a plain epoch for a wide first layer (measured in
+    ``benchmarks/bench_contractive_cost.py``).
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Width of the code (the bottleneck).
+    contractive_weight : float, default=0.1
+        Weight ``lambda`` of the Jacobian penalty; 0 gives the plain
+        autoencoder.
+    hidden_layer_sizes : tuple of int, default=(256, 64)
+        Widths of the encoder's hidden layers; the decoder mirrors them.
+    activation : {"relu", "tanh", "logistic", "identity", "elu", "gelu", "silu"}, \
+default="relu"
+        Activation of the hidden layers. The penalty's gradient flows through
+        the activation's derivative, which is piecewise constant for
+        ``"relu"``; smooth activations (``"logistic"``, the original CAE's,
+        or ``"tanh"``) let it also move the pre-activations into flat regions.
+    loss : {"squared_error", "binary_crossentropy"}, default="squared_error"
+        Reconstruction loss. Cross-entropy requires inputs in [0, 1].
+    alpha : float, default=1e-4
+        Strength of the L2 penalty on the weights (not the biases), with
+        :class:`~sklearn.neural_network.MLPRegressor`'s scaling: the term
+        ``0.5 * alpha * ||W||^2`` joins each mini-batch's loss.
+    batch_size : int or "auto", default="auto"
+        Mini-batch size; ``"auto"`` means ``min(200, n_samples)``.
+    learning_rate_init : float, default=1e-3
+        Adam's learning rate.
+    max_iter : int, default=200
+        Maximum number of epochs.
+    tol : float, default=1e-4
+        Minimum improvement of the monitored loss over ``n_iter_no_change``
+        epochs before training stops.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data, monitor its loss, and
+        restore the weights of the best epoch at the end.
+    validation_fraction : float, default=0.1
+        Share of the training data held out when ``early_stopping`` is on.
+    n_iter_no_change : int, default=10
+        Patience, in epochs, of the stopping rule.
+    callbacks : list of skorch callbacks or (name, callback) pairs, default=None
+        Extra skorch callbacks; copies are trained.
+    device : str or torch.device, default="cpu"
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"`` or ``"auto"``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and the validation split.
+    verbose : int, default=0
+        0 prints nothing, 1 one line per epoch, 2 adds a progress bar.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The fitted skorch net; ``net_.history`` records
+        ``train_reconstruction`` and ``train_contractive`` (the weighted
+        penalty) per epoch.
+    device_ : torch.device
+        The device the model was trained on.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+    n_iter_ : int
+        Number of epochs run.
+    loss_curve_ : list of float
+        Training loss (reconstruction plus penalty) per epoch.
+    validation_scores_ : list of float
+        Negative validation loss per epoch (only with ``early_stopping``).
+    best_validation_score_ : float
+        Best of ``validation_scores_`` (only with ``early_stopping``).
+    latent_mean_ : ndarray of shape (n_components,)
+        Mean of the training codes, used by :meth:`sample`.
+    latent_covariance_ : ndarray of shape (n_components, n_components)
+        Covariance of the training codes, used by :meth:`sample`.
+
+    See Also
+    --------
+    AutoencoderTransformer : The same network without the penalty.
+    DenoisingAE : Robustness to input perturbations learned from noise.
+
+    References
+    ----------
+    .. [1] S. Rifai, P. Vincent, X. Muller, X. Glorot and Y. Bengio,
+       "Contractive auto-encoders: explicit invariance during feature
+       extraction", ICML 2011.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_ae._contractive import ContractiveAE
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> X = X / 16
+    >>> cae = ContractiveAE(n_components=5, hidden_layer_sizes=(64,), max_iter=3,
+    ...                     random_state=0)
+    >>> Z = cae.fit_transform(X)
+    >>> Z.shape, cae.inverse_transform(Z).shape, cae.jacobian_norm(X).shape
+    ((1797, 5), (1797, 64), (1797,))
+    """
+
+    _module_class = ContractiveAutoencoder
+
+    _parameter_constraints: dict = {
+        **AutoencoderTransformer._parameter_constraints,
+        "contractive_weight": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        contractive_weight=0.1,
+        hidden_layer_sizes=(256, 64),
+        activation="relu",
+        loss="squared_error",
+        alpha=1e-4,
+        batch_size="auto",
+        learning_rate_init=1e-3,
+        max_iter=200,
+        tol=1e-4,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        callbacks=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            n_components=n_components,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            loss=loss,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate_init=learning_rate_init,
+            max_iter=max_iter,
+            tol=tol,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            callbacks=callbacks,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+        )
+        self.contractive_weight = contractive_weight
+
+    def _module_params(self, n_features):
+        return {**super()._module_params(n_features), "contractive_weight": self.contractive_weight}
+
+    def jacobian_norm(self, X, *, squared=True):
+        """Frobenius norm of the encoder's Jacobian at each row of ``X``.
+
+        Computed in float64 whatever ``X``'s dtype, by the same closed form
+        as the training penalty.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Points at which to differentiate the encoder.
+        squared : bool, default=True
+            Return ``||J_f(x)||_F^2``, the quantity the penalty averages;
+            ``False`` returns ``||J_f(x)||_F``.
+
+        Returns
+        -------
+        norms : ndarray of shape (n_samples,), float64
+        """
+        X = self._check_X(X).astype(np.float64, copy=False)
+        sq_norm = batched_apply(
+            self.net_.module_,
+            lambda module, x: module.jacobian_sq_norm(x),
+            X,
+            device=self.net_.device,
+            batch_rows=_JACOBIAN_BATCH_ROWS,
+        )
+        return sq_norm if squared else np.sqrt(sq_norm)

@@ -1,0 +1,302 @@
+"""The denoising autoencoder, and missing-value imputation with it."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._autoencoder import AutoencoderTransformer
+from .nn._regularised import NOISES, DenoisingAutoencoder
+
+
+class DenoisingAE(AutoencoderTransformer):
+    """Denoising autoencoder: trained to reconstruct clean rows from corrupted ones.
+
+    Each training mini-batch is corrupted afresh (Gaussian noise, masking or
+    salt-and-pepper) and the network is trained to reconstruct the clean
+    batch, so it learns to map points back toward the data manifold.
+    Corruption happens in training only: :meth:`transform`,
+    :meth:`inverse_transform` and :meth:`score_samples` are deterministic
+    and see the data as given. With masking noise the model also learns to
+    fill in missing entries, which :meth:`impute` does for rows whose missing
+    values are marked NaN.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Width of the code (the bottleneck).
+    noise : {"gaussian", "masking", "salt_and_pepper"}, default="gaussian"
+        The corruption. ``"gaussian"`` adds ``noise_level * N(0, 1)`` to every
+        entry. ``"masking"`` sets a random ``noise_level`` fraction of the
+        entries to 0. ``"salt_and_pepper"`` sets a random ``noise_level``
+        fraction of the entries to their feature's minimum or maximum over
+        the training data (``data_min_``, ``data_max_``), each with
+        probability 1/2.
+    noise_level : float, default=0.2
+        Standard deviation of the Gaussian noise, or the probability that an
+        entry is corrupted (masking, salt-and-pepper; at most 1).
+    masked_loss : bool, default=False
+        Take the reconstruction loss on the masked entries only, as a masked
+        autoencoder does. Needs ``noise="masking"`` and ``noise_level > 0``.
+        The validation loss of ``early_stopping`` is computed on clean data
+        over every entry.
+    hidden_layer_sizes : tuple of int, default=(256, 64)
+        Widths of the encoder's hidden layers; the decoder mirrors them.
+    activation : {"relu", "tanh", "logistic", "identity", "elu", "gelu", "silu"}, \
+default="relu"
+        Activation of the hidden layers.
+    loss : {"squared_error", "binary_crossentropy"}, default="squared_error"
+        Reconstruction loss, against the clean input. Cross-entropy requires
+        inputs in [0, 1].
+    alpha : float, default=1e-4
+        Strength of the L2 penalty on the weights (not the biases), with
+        :class:`~sklearn.neural_network.MLPRegressor`'s scaling: the term
+        ``0.5 * alpha * ||W||^2`` joins each mini-batch's loss.
+    batch_size : int or "auto", default="auto"
+        Mini-batch size; ``"auto"`` means ``min(200, n_samples)``.
+    learning_rate_init : float, default=1e-3
+        Adam's learning rate.
+    max_iter : int, default=200
+        Maximum number of epochs.
+    tol : float, default=1e-4
+        Minimum improvement of the monitored loss over ``n_iter_no_change``
+        epochs before training stops.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data, monitor its loss, and
+        restore the weights of the best epoch at the end.
+    validation_fraction : float, default=0.1
+        Share of the training data held out when ``early_stopping`` is on.
+    n_iter_no_change : int, default=10
+        Patience, in epochs, of the stopping rule.
+    callbacks : list of skorch callbacks or (name, callback) pairs, default=None
+        Extra skorch callbacks; copies are trained.
+    device : str or torch.device, default="cpu"
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"`` or ``"auto"``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling, the validation split and the
+        corruption. The global torch RNG is left untouched.
+    verbose : int, default=0
+        0 prints nothing, 1 one line per epoch, 2 adds a progress bar.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The fitted skorch net; ``net_.module_`` is the torch module and
+        ``net_.history`` the per-epoch record.
+    device_ : torch.device
+        The device the model was trained on.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+    n_iter_ : int
+        Number of epochs run.
+    loss_curve_ : list of float
+        Training loss (on corrupted inputs) per epoch.
+    validation_scores_ : list of float
+        Negative validation loss per epoch (only with ``early_stopping``).
+    best_validation_score_ : float
+        Best of ``validation_scores_`` (only with ``early_stopping``).
+    mean_ : ndarray of shape (n_features_in_,)
+        Per-feature mean of the training data: the first fill of :meth:`impute`
+        unless ``noise="masking"``.
+    data_min_ : ndarray of shape (n_features_in_,)
+        Per-feature minimum of the training data (the "pepper" value).
+    data_max_ : ndarray of shape (n_features_in_,)
+        Per-feature maximum of the training data (the "salt" value).
+    latent_mean_ : ndarray of shape (n_components,)
+        Mean of the training codes, used by :meth:`sample`.
+    latent_covariance_ : ndarray of shape (n_components, n_components)
+        Covariance of the training codes, used by :meth:`sample`.
+
+    See Also
+    --------
+    AutoencoderTransformer : The same network without corruption.
+    sklearn.impute.IterativeImputer : Model-based imputation of missing values.
+
+    References
+    ----------
+    .. [1] P. Vincent, H. Larochelle, Y. Bengio and P.-A. Manzagol, "Extracting
+       and composing robust features with denoising autoencoders", ICML 2008.
+    .. [2] P. Vincent, H. Larochelle, I. Lajoie, Y. Bengio and P.-A. Manzagol,
+       "Stacked denoising autoencoders", JMLR 11, 2010.
+    .. [3] K. He, X. Chen, S. Xie, Y. Li, P. Dollár and R. Girshick, "Masked
+       autoencoders are scalable vision learners", CVPR 2022.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_ae._denoising import DenoisingAE
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> X = X / 16
+    >>> dae = DenoisingAE(n_components=8, noise="masking", noise_level=0.3,
+    ...                   hidden_layer_sizes=(64,), max_iter=3, random_state=0)
+    >>> Z = dae.fit_transform(X)
+    >>> Z.shape, dae.inverse_transform(Z).shape
+    ((1797, 8), (1797, 64))
+    >>> X_missing = X[:5].copy()
+    >>> X_missing[:, ::4] = np.nan
+    >>> X_filled = dae.impute(X_missing)
+    >>> X_filled.shape, bool(np.isnan(X_filled).any())
+    ((5, 64), False)
+    """
+
+    _module_class = DenoisingAutoencoder
+
+    _parameter_constraints: dict = {
+        **AutoencoderTransformer._parameter_constraints,
+        "noise": [StrOptions(set(NOISES))],
+        "noise_level": [Interval(Real, 0, None, closed="left")],
+        "masked_loss": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        noise="gaussian",
+        noise_level=0.2,
+        masked_loss=False,
+        hidden_layer_sizes=(256, 64),
+        activation="relu",
+        loss="squared_error",
+        alpha=1e-4,
+        batch_size="auto",
+        learning_rate_init=1e-3,
+        max_iter=200,
+        tol=1e-4,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        callbacks=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            n_components=n_components,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            loss=loss,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate_init=learning_rate_init,
+            max_iter=max_iter,
+            tol=tol,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            callbacks=callbacks,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+        )
+        self.noise = noise
+        self.noise_level = noise_level
+        self.masked_loss = masked_loss
+
+    def _check_noise_params(self):
+        if self.noise != "gaussian" and self.noise_level > 1:
+            raise ValueError(
+                f"noise_level is the fraction of corrupted entries for noise={self.noise!r} "
+                f"and must be in [0, 1]; got {self.noise_level!r}."
+            )
+        if self.masked_loss and self.noise != "masking":
+            raise ValueError(
+                "masked_loss=True takes the loss on the masked entries only and needs "
+                f"noise='masking'; got noise={self.noise!r}."
+            )
+        if self.masked_loss and self.noise_level == 0:
+            raise ValueError(
+                "masked_loss=True with noise_level=0 masks no entry, so there is no loss "
+                "to train on; use noise_level > 0."
+            )
+
+    def _validate_training_data(self, X, y):
+        self._check_noise_params()
+        X, y = super()._validate_training_data(X, y)
+        # Stored here, where the training data is at hand, because the
+        # salt-and-pepper values are buffers of the module built from them.
+        self.data_min_ = X.min(axis=0).astype(np.float64)
+        self.data_max_ = X.max(axis=0).astype(np.float64)
+        self.mean_ = X.mean(axis=0, dtype=np.float64)
+        return X, y
+
+    def _module_params(self, n_features):
+        return {
+            **super()._module_params(n_features),
+            "noise": self.noise,
+            "noise_level": self.noise_level,
+            "masked_loss": self.masked_loss,
+            "feature_min": self.data_min_,
+            "feature_max": self.data_max_,
+        }
+
+    def impute(self, X, *, n_iter="auto"):
+        """Fill the missing entries (NaN) of ``X`` with the model's reconstruction.
+
+        Each missing entry starts at the value the model was trained to read
+        as "unknown": 0, the masking value, for a model trained with
+        ``noise="masking"``; the training mean (``mean_``) otherwise. Then,
+        ``n_iter`` times, the rows are reconstructed and their missing entries
+        replaced by the reconstruction. Observed entries are never changed.
+
+        A masking-trained model is trained for exactly this: one pass from the
+        masking value gives its estimate of the masked entries. Feeding its
+        own estimates back in drifts away from what it was trained on (it
+        also "fills" genuine zeros), so more rounds make it worse, hence
+        ``n_iter="auto"`` is 1 for it. For the other models one pass from the
+        mean is a poor guess, and repeated rounds converge to a fixed point
+        of the reconstruction, as iterative SVD imputation does: ``"auto"``
+        is 10 rounds for them.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows with missing values marked ``np.nan``. Infinite values are
+            an error.
+        n_iter : int or "auto", default="auto"
+            Number of reconstruct-and-replace rounds; 0 returns the starting
+            fill. ``"auto"`` is 1 for ``noise="masking"`` and 10 otherwise.
+
+        Returns
+        -------
+        X_imputed : ndarray of shape (n_samples, n_features)
+            ``X`` with its NaN entries filled, in ``X``'s float dtype.
+        """
+        check_is_fitted(self)
+        if n_iter == "auto":
+            n_iter = 1 if self.noise == "masking" else 10
+        if not isinstance(n_iter, Integral) or isinstance(n_iter, bool) or n_iter < 0:
+            raise ValueError(f"n_iter must be a non-negative integer or 'auto', got {n_iter!r}.")
+        X = validate_data(
+            self,
+            X,
+            dtype=[np.float64, np.float32],
+            ensure_all_finite="allow-nan",
+            reset=False,
+            copy=True,
+        )
+        missing = np.isnan(X)
+        X[missing] = np.broadcast_to(self._impute_start().astype(X.dtype), X.shape)[missing]
+        rows = missing.any(axis=1)
+        if not rows.any() or n_iter == 0:
+            return X
+        # Only rows with a missing entry need the network.
+        part, part_missing = X[rows], missing[rows]
+        reconstruct = self._reconstruct_fn()
+        for _ in range(n_iter):
+            recon = self._apply(reconstruct, part)
+            part[part_missing] = recon[part_missing]
+        X[rows] = part
+        return X
+
+    def _impute_start(self):
+        if self.noise == "masking":
+            return np.zeros_like(self.mean_)
+        return self.mean_
+
+    def _reconstruct_fn(self):
+        return lambda module, x: module.decode(module.encode(x))

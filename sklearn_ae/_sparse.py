@@ -1,0 +1,206 @@
+"""The sparse autoencoder."""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._autoencoder import AutoencoderTransformer
+from .nn._regularised import SPARSITIES, SparseAutoencoder
+
+#: A code entry counts as zero in ``code_zero_fraction_`` when its magnitude
+#: is at most this fraction of the largest magnitude in the training codes.
+ZERO_TOLERANCE = 1e-2
+
+
+class SparseAE(AutoencoderTransformer):
+    """Sparse autoencoder: a penalty keeps most code units near zero.
+
+    Sparsity is a bottleneck of its own, so the code may be as wide as the
+    input or wider (``n_components`` is not capped by ``n_features``).
+
+    - ``sparsity="l1"`` adds ``sparsity_weight * mean_batch sum_j |z_j|`` to
+      the loss, on a linear code.
+    - ``sparsity="kl"`` makes the code ``sigmoid`` units, so :meth:`transform`
+      returns values in (0, 1), and adds
+      ``sparsity_weight * sum_j KL(rho || rho_hat_j)``, where ``rho`` is
+      ``sparsity_target`` and ``rho_hat_j`` unit ``j``'s mean activation
+      over the mini-batch.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Width of the code; may exceed the number of features.
+    sparsity : {"l1", "kl"}, default="l1"
+        Form of the sparsity penalty, see above.
+    sparsity_weight : float, default=1e-3
+        Weight of the penalty (``lambda`` for L1, ``beta`` for KL).
+    sparsity_target : float, default=0.05
+        Target mean activation ``rho`` of each code unit, in (0, 1); used by
+        the KL form only.
+    hidden_layer_sizes : tuple of int, default=(256, 64)
+        Widths of the encoder's hidden layers; the decoder mirrors them.
+    activation : {"relu", "tanh", "logistic", "identity", "elu", "gelu", "silu"}, \
+default="relu"
+        Activation of the hidden layers.
+    loss : {"squared_error", "binary_crossentropy"}, default="squared_error"
+        Reconstruction loss. Cross-entropy requires inputs in [0, 1].
+    alpha : float, default=1e-4
+        Strength of the L2 penalty on the weights (not the biases), with
+        :class:`~sklearn.neural_network.MLPRegressor`'s scaling: the term
+        ``0.5 * alpha * ||W||^2`` joins each mini-batch's loss. With the L1
+        form it also keeps the decoder from growing without bound to shrink
+        the code.
+    batch_size : int or "auto", default="auto"
+        Mini-batch size; ``"auto"`` means ``min(200, n_samples)``. The KL
+        form estimates ``rho_hat`` per mini-batch, so very small batches
+        make it noisy.
+    learning_rate_init : float, default=1e-3
+        Adam's learning rate.
+    max_iter : int, default=200
+        Maximum number of epochs.
+    tol : float, default=1e-4
+        Minimum improvement of the monitored loss over ``n_iter_no_change``
+        epochs before training stops.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data, monitor its loss, and
+        restore the weights of the best epoch at the end.
+    validation_fraction : float, default=0.1
+        Share of the training data held out when ``early_stopping`` is on.
+    n_iter_no_change : int, default=10
+        Patience, in epochs, of the stopping rule.
+    callbacks : list of skorch callbacks or (name, callback) pairs, default=None
+        Extra skorch callbacks; copies are trained.
+    device : str or torch.device, default="cpu"
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"`` or ``"auto"``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and the validation split.
+    verbose : int, default=0
+        0 prints nothing, 1 one line per epoch, 2 adds a progress bar.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The fitted skorch net; ``net_.history`` records ``train_reconstruction``
+        and ``train_sparsity`` (the weighted penalty) per epoch.
+    device_ : torch.device
+        The device the model was trained on.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+    n_iter_ : int
+        Number of epochs run.
+    loss_curve_ : list of float
+        Training loss (reconstruction plus penalty) per epoch.
+    validation_scores_ : list of float
+        Negative validation loss per epoch (only with ``early_stopping``).
+    best_validation_score_ : float
+        Best of ``validation_scores_`` (only with ``early_stopping``).
+    code_mean_activation_ : ndarray of shape (n_components,)
+        Mean activation of each code unit on the training data: ``mean |z_j|``
+        for the L1 form, ``mean z_j`` (to compare with ``sparsity_target``)
+        for the KL form.
+    code_zero_fraction_ : float
+        Fraction of the training code entries that are near zero: magnitude
+        at most ``1e-2`` times the largest magnitude among all training code
+        entries. Relative, so that shrinking the whole code (which the L1
+        penalty also rewards) does not count as sparsity.
+    latent_mean_ : ndarray of shape (n_components,)
+        Mean of the training codes, used by :meth:`sample`.
+    latent_covariance_ : ndarray of shape (n_components, n_components)
+        Covariance of the training codes, used by :meth:`sample`.
+
+    See Also
+    --------
+    AutoencoderTransformer : The same network without the penalty.
+    sklearn.decomposition.DictionaryLearning : Sparse linear codes.
+
+    References
+    ----------
+    .. [1] A. Ng, "Sparse autoencoder", CS294A lecture notes, Stanford, 2011.
+    .. [2] I. Goodfellow, Y. Bengio and A. Courville, "Deep Learning", MIT
+       Press, 2016, section 14.2.1.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_ae._sparse import SparseAE
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> X = X / 16
+    >>> sae = SparseAE(n_components=128, sparsity="kl", hidden_layer_sizes=(64,),
+    ...                max_iter=3, random_state=0)
+    >>> Z = sae.fit_transform(X)
+    >>> Z.shape, sae.inverse_transform(Z).shape, sae.code_mean_activation_.shape
+    ((1797, 128), (1797, 64), (128,))
+    """
+
+    _module_class = SparseAutoencoder
+
+    _parameter_constraints: dict = {
+        **AutoencoderTransformer._parameter_constraints,
+        "sparsity": [StrOptions(set(SPARSITIES))],
+        "sparsity_weight": [Interval(Real, 0, None, closed="left")],
+        "sparsity_target": [Interval(Real, 0, 1, closed="neither")],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        sparsity="l1",
+        sparsity_weight=1e-3,
+        sparsity_target=0.05,
+        hidden_layer_sizes=(256, 64),
+        activation="relu",
+        loss="squared_error",
+        alpha=1e-4,
+        batch_size="auto",
+        learning_rate_init=1e-3,
+        max_iter=200,
+        tol=1e-4,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        callbacks=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            n_components=n_components,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            loss=loss,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate_init=learning_rate_init,
+            max_iter=max_iter,
+            tol=tol,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            callbacks=callbacks,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+        )
+        self.sparsity = sparsity
+        self.sparsity_weight = sparsity_weight
+        self.sparsity_target = sparsity_target
+
+    def _module_params(self, n_features):
+        return {
+            **super()._module_params(n_features),
+            "sparsity": self.sparsity,
+            "sparsity_weight": self.sparsity_weight,
+            "sparsity_target": self.sparsity_target,
+        }
+
+    def _after_fit(self, X, y):
+        super()._after_fit(X, y)
+        codes = self.transform(X).astype(np.float64)
+        magnitude = np.abs(codes)
+        self.code_mean_activation_ = magnitude.mean(axis=0)
+        scale = magnitude.max() if magnitude.size else 0.0
+        self.code_zero_fraction_ = float(np.mean(magnitude <= ZERO_TOLERANCE * scale))

@@ -1,0 +1,169 @@
+"""Smoke tests of the benchmark scripts: tiny data, one or two epochs, no timed assertions."""
+
+import csv
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from threadpoolctl import threadpool_limits
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+import _common  # noqa: E402
+import bench_overhead  # noqa: E402
+import bench_pca  # noqa: E402
+import bench_scaling  # noqa: E402
+
+pytest.importorskip("matplotlib")
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # Tiny networks run fastest on one thread, and far steadier on a busy machine.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with threadpool_limits(1):
+        yield
+    torch.set_num_threads(threads)
+
+
+def _read(path):
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        return reader.fieldnames, list(reader)
+
+
+@pytest.fixture(scope="module")
+def tiny_digits():
+    return bench_pca.load_data("digits", n_train=100)
+
+
+def test_bench_pca_writes_csv_markdown_and_plot(tiny_digits, tmp_path):
+    rows = bench_pca.run_benchmark(
+        tiny_digits, ["pca", "PPCA", "ae"], (2, 5, 10), max_iter=2,
+        hidden_layer_sizes=(16,), show_progress=False, log=lambda *a: None, min_seconds=0,
+        memory="here",
+    )
+    paths = bench_pca.write_results(rows, tmp_path, tiny_digits, raw_acc=0.9)
+
+    header, written = _read(paths["csv"])
+    assert header == bench_pca.COLUMNS
+    assert {(r["model"], int(r["n_components"])) for r in written} == {
+        (m, q) for m in ("PCA", "PPCA", "AutoencoderTransformer") for q in (2, 5, 10)
+    }
+    by_model = {}
+    for r in rows:
+        by_model.setdefault(r["model"], []).append(r)
+        assert 0 <= r["accuracy"] <= 1
+        assert r["recon_mse"] > 0 and r["fit_s"] >= 0 and r["transform_rows_per_s"] > 0
+        assert r["fit_peak_python_MB"] > 0 and r["transform_peak_python_MB"] > 0
+    pca_errors = [r["recon_mse"] for r in sorted(by_model["PCA"], key=lambda r: r["n_components"])]
+    assert pca_errors == sorted(pca_errors, reverse=True)
+    assert all(np.isfinite(r["loglik"]) for r in by_model["PCA"] + by_model["PPCA"])
+    # PCA's score is the PPCA likelihood: the two must agree.
+    for pca_row, ppca_row in zip(by_model["PCA"], by_model["PPCA"], strict=True):
+        assert pca_row["loglik"] == pytest.approx(ppca_row["loglik"], rel=1e-3, abs=1e-2)
+    assert all(r["loglik"] is None for r in by_model["AutoencoderTransformer"])
+
+    markdown = paths["md"].read_text()
+    assert "| model | n_components |" in markdown
+    assert markdown.count("| PCA |") == 3
+    assert paths["png"].stat().st_size > 0
+
+
+def test_bench_pca_skips_missing_models_and_impossible_sizes(tiny_digits, monkeypatch):
+    monkeypatch.setitem(bench_pca.MODELS, "NotYetWritten", ("_not_yet_written", "nyw", False))
+    notes = []
+    rows = bench_pca.run_benchmark(
+        tiny_digits, ["NotYetWritten", "ppca"], (2, 64), show_progress=False, log=notes.append,
+        memory=None,
+    )
+    assert [(r["model"], r["n_components"]) for r in rows] == [("PPCA", 2)]
+    assert any("NotYetWritten" in n and "skipped" in n for n in notes)
+    assert any("n_components=64" in n for n in notes)
+
+
+def test_bench_pca_finds_every_exported_model():
+    for name in bench_pca.MODELS:
+        cls = bench_pca.find_model(name)
+        assert cls is None or cls.__name__ == name
+    assert bench_pca.find_model("PCA") is not None
+    assert bench_pca.resolve_model_names(["AE", "pca", "ae"]) == ["AutoencoderTransformer", "PCA"]
+    with pytest.raises(SystemExit, match="unknown model"):
+        bench_pca.resolve_model_names(["nope"])
+
+
+def test_bench_pca_main_on_user_array(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 12)) * 5 + 3
+    y = (X[:, 0] > 3).astype(int)
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+
+    data = bench_pca.load_data(str(tmp_path / "X.npy"), labels=str(tmp_path / "y.npy"))
+    assert data.X_train.dtype == np.float32
+    assert data.X_train.min() >= 0 and data.X_train.max() <= 1  # min-max scaled
+    assert len(data.X_train) + len(data.X_test) == 120
+
+    rows = bench_pca.main([
+        "--data", str(tmp_path / "X.npy"), "--labels", str(tmp_path / "y.npy"),
+        "--models", "pca", "ae", "--n-components", "2", "3", "--max-iter", "1",
+        "--hidden-layer-sizes", "8", "--threads", "0", "--out", str(tmp_path / "out"),
+    ])
+    assert len(rows) == 4
+    # Memory comes from a separate process; the numbers must have come back.
+    assert all(r["transform_peak_python_MB"] > 0 for r in rows)
+    assert (tmp_path / "out" / "bench_pca_X.csv").exists()
+    assert "| AutoencoderTransformer | 3 |" in capsys.readouterr().out
+
+
+def test_bench_overhead_smoke(tmp_path):
+    X = np.random.default_rng(0).random((256, 20), dtype=np.float32)
+    network = {"hidden": (16, 8), "n_components": 2, "batch_size": 64}
+    rows = bench_overhead.run(X, epochs=2, repeats=2, warmup=False, log=lambda *a: None,
+                              **network)
+    summary = bench_overhead.summarize(rows)
+    assert summary["median_ratio"] > 0
+    for row in rows:
+        assert np.isfinite(row["estimator_final_loss"]) and np.isfinite(row["loop_final_loss"])
+    path = bench_overhead.write_report(rows, summary, tmp_path, source="random", epochs=2,
+                                       device="cpu", n_samples=len(X))
+    header, written = _read(tmp_path / "overhead.csv")
+    assert header == bench_overhead.COLUMNS and len(written) == 2
+    assert "Median ratio" in path.read_text()
+
+
+def test_bench_scaling_smoke(tmp_path):
+    rows, source = bench_scaling.run(
+        (100, 300), epochs=1, n_features=20, hidden=(8,), n_components=2, batch_size=50,
+        show_progress=False, memory="here",
+    )
+    assert [r["n_samples"] for r in rows] == [100, 300]
+    for row in rows:
+        assert row["epoch_s"] > 0 and row["epochs"] == 1
+        assert row["ae_transform_rows_per_s"] > 0 and row["pca_transform_rows_per_s"] > 0
+        assert row["ae_transform_peak_python_MB"] > 0 and row["ppca_fit_peak_python_MB"] > 0
+    paths = bench_scaling.write_report(rows, tmp_path, source=source)
+    header, written = _read(paths["csv"])
+    assert header == bench_scaling.COLUMNS and len(written) == 2
+    assert "s / epoch" in paths["md"].read_text()
+    assert paths["png"].stat().st_size > 0
+
+
+def test_peak_memory_sees_numpy_allocations():
+    with _common.peak_memory() as mem:
+        a = np.ones(2**20)  # 8 MiB
+        del a
+    assert mem["python_MB"] >= 7.9
+    assert np.isnan(mem["cuda_MB"])
+
+
+def test_markdown_table_formats_missing_values():
+    text = _common.markdown_table(
+        [{"a": "x", "b": 1.23456}, {"a": "y", "b": float("nan")}], ["a", "b"],
+        formats={"b": "{:.2f}"},
+    )
+    assert "| x | 1.23 |" in text and "| y | — |" in text
