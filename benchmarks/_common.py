@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-import torch
 
 #: Where results go unless ``--out`` says otherwise (git-ignored).
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -31,6 +30,8 @@ MB = 2.0**20
 # ----------------------------------------------------------------- devices
 def resolve_device(device):
     """``"auto"`` -> ``"cuda"`` when available, else ``"cpu"``; a missing CUDA is an error."""
+    import torch
+
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if str(device).startswith("cuda") and not torch.cuda.is_available():
@@ -41,6 +42,8 @@ def resolve_device(device):
 def synchronize(device):
     """Wait for queued GPU work, so that a clock read after it measures the work."""
     if str(device).startswith("cuda"):
+        import torch
+
         torch.cuda.synchronize(device)
 
 
@@ -53,6 +56,8 @@ def set_threads(n_threads):
     """
     if not n_threads:
         return
+    import torch
+
     torch.set_num_threads(n_threads)
     try:
         from threadpoolctl import threadpool_limits
@@ -64,7 +69,9 @@ def set_threads(n_threads):
 
 def add_threads_argument(parser, default):
     parser.add_argument(
-        "--threads", type=int, default=default,
+        "--threads",
+        type=int,
+        default=default,
         help="threads for torch and BLAS (0: the libraries' defaults); one is fastest "
         "for small networks and steadiest on a shared machine",
     )
@@ -139,6 +146,8 @@ def peak_memory(device="cpu"):
     out = {"python_MB": float("nan"), "rss_MB": float("nan"), "cuda_MB": float("nan")}
     cuda = str(device).startswith("cuda")
     if cuda:
+        import torch
+
         synchronize(device)
         torch.cuda.reset_peak_memory_stats(device)
         cuda_base = torch.cuda.memory_allocated(device)
@@ -176,15 +185,27 @@ def run_probe(module, function, kwargs, *, timeout=3600):
     env = {**os.environ, **PROBE_ENV}
     done = subprocess.run(
         [sys.executable, "-c", code, str(Path(__file__).resolve().parent), json.dumps(kwargs)],
-        capture_output=True, text=True, env=env, timeout=timeout, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
     )
     for line in reversed(done.stdout.splitlines()):
         if line.startswith("PROBE-RESULT "):
-            return json.loads(line[len("PROBE-RESULT "):])
+            return json.loads(line[len("PROBE-RESULT ") :])
     raise RuntimeError(
-        f"memory probe {module}.{function} failed (exit {done.returncode}):\n"
-        + done.stderr[-3000:]
+        f"memory probe {module}.{function} failed (exit {done.returncode}):\n" + done.stderr[-3000:]
     )
+
+
+def probe_self_check(n_bytes):
+    """Allocate and free ``n_bytes`` twice under :func:`peak_memory` (tests the probe)."""
+    with peak_memory() as mem:
+        for _ in range(2):
+            block = np.ones(n_bytes, dtype=np.uint8)
+            del block
+    return mem
 
 
 # -------------------------------------------------------------------- data
@@ -211,6 +232,8 @@ def mnist_or_random(n_samples=8000, *, mnist_path=None, seed=0):
 # ------------------------------------------------------------------ output
 def environment():
     """One line that says where the numbers were measured."""
+    import torch
+
     threads = torch.get_num_threads()
     return (
         f"Python {platform.python_version()}, torch {torch.__version__}, "

@@ -60,8 +60,17 @@ LR = 1e-3
 ALPHA = 1e-4
 
 
-def make_estimator(*, epochs, device, seed=0, hidden=HIDDEN, n_components=N_COMPONENTS,
-                   batch_size=BATCH_SIZE, lr=LR, alpha=ALPHA):
+def make_estimator(
+    *,
+    epochs,
+    device,
+    seed=0,
+    hidden=HIDDEN,
+    n_components=N_COMPONENTS,
+    batch_size=BATCH_SIZE,
+    lr=LR,
+    alpha=ALPHA,
+):
     return AutoencoderTransformer(
         n_components=n_components,
         hidden_layer_sizes=hidden,
@@ -94,16 +103,28 @@ def estimator_weight_decay(alpha=ALPHA, batch_size=BATCH_SIZE):
     decay of ``alpha / batch_size``) keeps the loop identical to the estimator.
     """
     X = np.random.default_rng(0).random((batch_size, 3), dtype=np.float32)
-    est = make_estimator(epochs=1, device="cpu", hidden=(2,), n_components=1,
-                         batch_size=batch_size, alpha=alpha).fit(X)
+    est = make_estimator(
+        epochs=1, device="cpu", hidden=(2,), n_components=1, batch_size=batch_size, alpha=alpha
+    ).fit(X)
     decays = {float(g["weight_decay"]) for g in est.net_.optimizer_.param_groups}
     if len(decays - {0.0}) > 1:
         raise RuntimeError(f"unexpected weight decays {decays}")
     return max(decays)
 
 
-def hand_written_fit(X, *, epochs, device, seed=0, hidden=HIDDEN, n_components=N_COMPONENTS,
-                     batch_size=BATCH_SIZE, lr=LR, alpha=ALPHA, weight_decay=None):
+def hand_written_fit(
+    X,
+    *,
+    epochs,
+    device,
+    seed=0,
+    hidden=HIDDEN,
+    n_components=N_COMPONENTS,
+    batch_size=BATCH_SIZE,
+    lr=LR,
+    alpha=ALPHA,
+    weight_decay=None,
+):
     """Train the same autoencoder with a plain PyTorch loop; return the per-epoch loss.
 
     ``weight_decay`` (on the weights, not the biases) defaults to the estimator's
@@ -118,8 +139,10 @@ def hand_written_fit(X, *, epochs, device, seed=0, hidden=HIDDEN, n_components=N
     decay = [p for name, p in model.named_parameters() if not name.endswith("bias")]
     no_decay = [p for name, p in model.named_parameters() if name.endswith("bias")]
     optimizer = torch.optim.Adam(
-        [{"params": decay, "weight_decay": weight_decay},
-         {"params": no_decay, "weight_decay": 0.0}],
+        [
+            {"params": decay, "weight_decay": weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ],
         lr=lr,
     )
     n = len(x)
@@ -145,8 +168,9 @@ def run(X, *, epochs=5, repeats=7, device="cpu", warmup=True, log=print, **netwo
     ``network`` overrides the shared settings (``hidden``, ``n_components``,
     ``batch_size``, ``lr``, ``alpha``) of both sides alike.
     """
-    decay = estimator_weight_decay(network.get("alpha", ALPHA),
-                                   network.get("batch_size", BATCH_SIZE))
+    decay = estimator_weight_decay(
+        network.get("alpha", ALPHA), network.get("batch_size", BATCH_SIZE)
+    )
     if warmup:  # first-call costs (lazy imports, allocator growth) hit neither side
         make_estimator(epochs=1, device=device, **network).fit(X[:1000])
         hand_written_fit(X[:1000], epochs=1, device=device, weight_decay=decay, **network)
@@ -158,8 +182,9 @@ def run(X, *, epochs=5, repeats=7, device="cpu", warmup=True, log=print, **netwo
             return est.fit(X)
 
         def fit_loop(r=r):
-            return hand_written_fit(X, epochs=epochs, device=device, seed=r,
-                                    weight_decay=decay, **network)
+            return hand_written_fit(
+                X, epochs=epochs, device=device, seed=r, weight_decay=decay, **network
+            )
 
         if r % 2 == 0:
             (_, t_est), c_est = cpu_timed(fit_estimator, device)
@@ -218,8 +243,17 @@ def summarize(rows):
 
 
 COLUMNS = [
-    "repeat", "estimator_s", "loop_s", "ratio", "after_fit_s", "ratio_training_only",
-    "estimator_cpu_s", "loop_cpu_s", "cpu_ratio", "estimator_final_loss", "loop_final_loss",
+    "repeat",
+    "estimator_s",
+    "loop_s",
+    "ratio",
+    "after_fit_s",
+    "ratio_training_only",
+    "estimator_cpu_s",
+    "loop_cpu_s",
+    "cpu_ratio",
+    "estimator_final_loss",
+    "loop_final_loss",
 ]
 
 
@@ -266,8 +300,9 @@ def main(argv=None):
     t0 = time.perf_counter()
     rows = run(X, epochs=args.epochs, repeats=args.repeats, device=device)
     summary = summarize(rows)
-    path = write_report(rows, summary, args.out, source=source, epochs=args.epochs,
-                        device=device, n_samples=len(X))
+    path = write_report(
+        rows, summary, args.out, source=source, epochs=args.epochs, device=device, n_samples=len(X)
+    )
     synchronize(device)
     print(
         f"\nmedian ratio estimator/loop: {summary['median_ratio']:.3f} "

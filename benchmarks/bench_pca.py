@@ -10,7 +10,12 @@ measures on held-out rows:
   (``score_samples``);
 - downstream accuracy: a logistic regression (on standardised codes) trained on the
   training codes, scored on the held-out codes;
-- cost: fit time, transform throughput (median of repeated calls), and peak memory.
+- cost: fit time, transform throughput (median of repeated calls), and peak memory of
+  ``fit`` and ``transform`` (measured afterwards in a separate process set up for it,
+  with one-epoch fits, so that measuring memory does not slow the timed runs).
+
+Threads: one by default (``--threads``), the fastest and steadiest setting for these
+small networks on a small or shared machine.
 
 scikit-learn's PCA is the reference row. Results go to a CSV (written first), a
 Markdown table (also printed) and a PNG with one line per model.
@@ -71,9 +76,20 @@ MODELS = {
 NEEDS_LABELS = {"ConditionalVAE"}
 
 COLUMNS = [
-    "data", "model", "n_components", "n_iter", "recon_mse", "loglik", "accuracy",
-    "fit_s", "transform_rows_per_s", "fit_peak_rss_MB", "fit_peak_python_MB",
-    "transform_peak_rss_MB", "transform_peak_python_MB", "fit_peak_cuda_MB",
+    "data",
+    "model",
+    "n_components",
+    "n_iter",
+    "recon_mse",
+    "loglik",
+    "accuracy",
+    "fit_s",
+    "transform_rows_per_s",
+    "fit_peak_rss_MB",
+    "fit_peak_python_MB",
+    "transform_peak_rss_MB",
+    "transform_peak_python_MB",
+    "fit_peak_cuda_MB",
     "transform_peak_cuda_MB",
 ]
 
@@ -95,8 +111,16 @@ class Dataset:
         return self.X_train.shape[1]
 
 
-def load_data(data="digits", *, mnist_path=None, labels=None, n_train=None, scale=None,
-              test_size=0.3, random_state=0):
+def load_data(
+    data="digits",
+    *,
+    mnist_path=None,
+    labels=None,
+    n_train=None,
+    scale=None,
+    test_size=0.3,
+    random_state=0,
+):
     """The benchmark's data: ``"digits"``, ``"mnist"``, or the path of a ``.npy`` array.
 
     Everything ends as float32. digits are divided by 16 (pixels in [0, 1]); MNIST is
@@ -151,9 +175,15 @@ def load_data(data="digits", *, mnist_path=None, labels=None, n_train=None, scal
         X_train = X_train[:n_train]
         y_train = y_train[:n_train] if y_train is not None else None
     name = data if data in ("digits", "mnist") else Path(data).stem
-    source = {"data": str(data), "mnist_path": None if mnist_path is None else str(mnist_path),
-              "labels": None if labels is None else str(labels), "n_train": n_train,
-              "scale": scale, "test_size": test_size, "random_state": random_state}
+    source = {
+        "data": str(data),
+        "mnist_path": None if mnist_path is None else str(mnist_path),
+        "labels": None if labels is None else str(labels),
+        "n_train": n_train,
+        "scale": scale,
+        "test_size": test_size,
+        "random_state": random_state,
+    }
     return Dataset(
         source=source,
         name=name,
@@ -202,8 +232,9 @@ def resolve_model_names(requested=None):
     return list(dict.fromkeys(names))
 
 
-def make_model(cls, n_components, *, max_iter=100, hidden_layer_sizes=None, device="cpu",
-               random_state=0):
+def make_model(
+    cls, n_components, *, max_iter=100, hidden_layer_sizes=None, device="cpu", random_state=0
+):
     """An estimator with the benchmark's settings, for whichever of them it takes."""
     settings = {
         "n_components": n_components,
@@ -253,10 +284,10 @@ def evaluate(name, model, data, *, device="cpu", has_loglik=False, min_seconds=0
     """Fit ``model`` on ``data`` and measure it; one result row (memory apart)."""
     X_train, X_test = data.X_train, data.X_test
     _, fit_s = timed(lambda: _fit(name, model, data), device)
-    Z_test, transform_s = timed(lambda: model.transform(X_test), device)
-    if transform_s < min_seconds:
-        transform_s = median_time(lambda: model.transform(X_test), device=device,
-                                  repeats=3, min_seconds=min_seconds)
+    transform_s = median_time(
+        lambda: model.transform(X_test), device=device, repeats=3, min_seconds=min_seconds
+    )
+    Z_test = model.transform(X_test)
     recon = model.inverse_transform(Z_test)
     row = {
         "data": data.name,
@@ -282,14 +313,20 @@ def warm_up(data, device):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         make_model(cls, 2, max_iter=1, device=device).fit(data.X_train[:256])
+    PCA(2).fit(data.X_train[:256]).transform(data.X_test[:256])
 
 
-MEMORY_COLUMNS = ["fit_peak_rss_MB", "fit_peak_python_MB", "transform_peak_rss_MB",
-                  "transform_peak_python_MB", "fit_peak_cuda_MB", "transform_peak_cuda_MB"]
+MEMORY_COLUMNS = [
+    "fit_peak_rss_MB",
+    "fit_peak_python_MB",
+    "transform_peak_rss_MB",
+    "transform_peak_python_MB",
+    "fit_peak_cuda_MB",
+    "transform_peak_cuda_MB",
+]
 
 
-def memory_pass(source, grid, *, hidden_layer_sizes=None, device="cpu", random_state=0,
-                threads=0):
+def memory_pass(source, grid, *, hidden_layer_sizes=None, device="cpu", random_state=0, threads=0):
     """Peak memory of a one-epoch ``fit`` and of ``transform``, for each (model, q).
 
     Meant to run in a process of its own (:func:`_common.run_probe`): see
@@ -298,20 +335,30 @@ def memory_pass(source, grid, *, hidden_layer_sizes=None, device="cpu", random_s
     """
     set_threads(threads)
     data = load_data(**source)
+    # One-off costs of a first fit (libraries paged in, kernels) belong to no model.
+    warm_up(data, device)
     results = []
     for name, q in grid:
-        model = make_model(find_model(name), q, max_iter=1,
-                           hidden_layer_sizes=hidden_layer_sizes, device=device,
-                           random_state=random_state)
+        model = make_model(
+            find_model(name),
+            q,
+            max_iter=1,
+            hidden_layer_sizes=hidden_layer_sizes,
+            device=device,
+            random_state=random_state,
+        )
         with peak_memory(device) as fit_mem:
             _fit(name, model, data)
         with peak_memory(device) as transform_mem:
             model.transform(data.X_test)
-        results.append({
-            "model": name, "n_components": q,
-            **{f"fit_peak_{k}": v for k, v in fit_mem.items()},
-            **{f"transform_peak_{k}": v for k, v in transform_mem.items()},
-        })
+        results.append(
+            {
+                "model": name,
+                "n_components": q,
+                **{f"fit_peak_{k}": v for k, v in fit_mem.items()},
+                **{f"transform_peak_{k}": v for k, v in transform_mem.items()},
+            }
+        )
         del model
     return results
 
@@ -323,10 +370,22 @@ def _merge_memory(rows, memory):
         row.update({c: found.get(c) for c in MEMORY_COLUMNS})
 
 
-def run_benchmark(data, model_names=None, n_components=(2, 5, 10, 20), *, max_iter=100,
-                  hidden_layer_sizes=None, device="cpu", random_state=0, log=print,
-                  show_progress=True, on_row=None, min_seconds=0.2, memory="probe",
-                  threads=0):
+def run_benchmark(
+    data,
+    model_names=None,
+    n_components=(2, 5, 10, 20),
+    *,
+    max_iter=100,
+    hidden_layer_sizes=None,
+    device="cpu",
+    random_state=0,
+    log=print,
+    show_progress=True,
+    on_row=None,
+    min_seconds=0.2,
+    memory="probe",
+    threads=0,
+):
     """Fit and measure every (model, n_components); return the rows, PCA's first.
 
     ``memory`` is where peak memory is measured: ``"probe"`` in a fresh process set
@@ -353,19 +412,30 @@ def run_benchmark(data, model_names=None, n_components=(2, 5, 10, 20), *, max_it
         if reason is not None:
             log(f"note: {name} with n_components={q} skipped: {reason}.")
             continue
-        model = make_model(classes[name], q, max_iter=max_iter,
-                           hidden_layer_sizes=hidden_layer_sizes, device=device,
-                           random_state=random_state)
-        row = evaluate(name, model, data, device=device, has_loglik=MODELS[name][2],
-                       min_seconds=min_seconds)
+        model = make_model(
+            classes[name],
+            q,
+            max_iter=max_iter,
+            hidden_layer_sizes=hidden_layer_sizes,
+            device=device,
+            random_state=random_state,
+        )
+        row = evaluate(
+            name, model, data, device=device, has_loglik=MODELS[name][2], min_seconds=min_seconds
+        )
         rows.append(row)
         if on_row is not None:
             on_row(rows)
     if memory is not None and rows:
         grid = [(r["model"], r["n_components"]) for r in rows]
-        kwargs = {"source": data.source, "grid": grid,
-                  "hidden_layer_sizes": hidden_layer_sizes, "device": device,
-                  "random_state": random_state, "threads": threads}
+        kwargs = {
+            "source": data.source,
+            "grid": grid,
+            "hidden_layer_sizes": hidden_layer_sizes,
+            "device": device,
+            "random_state": random_state,
+            "threads": threads,
+        }
         if memory == "probe":
             log("measuring peak memory in a separate process (one-epoch fits) ...")
             measured = run_probe("bench_pca", "memory_pass", kwargs)
@@ -385,14 +455,38 @@ def raw_accuracy(data):
 
 
 # ------------------------------------------------------------------ output
-TABLE_COLUMNS = ["model", "n_components", "n_iter", "recon_mse", "loglik", "accuracy",
-                 "fit_s", "transform_rows_per_s", "fit_peak_MB", "transform_peak_MB"]
-TABLE_HEADERS = ["model", "n_components", "epochs", "held-out MSE", "log-lik (nats)",
-                 "accuracy", "fit (s)", "transform (rows/s)", "fit peak (MB)",
-                 "transform peak (MB)"]
+TABLE_COLUMNS = [
+    "model",
+    "n_components",
+    "n_iter",
+    "recon_mse",
+    "loglik",
+    "accuracy",
+    "fit_s",
+    "transform_rows_per_s",
+    "fit_peak_MB",
+    "transform_peak_MB",
+]
+TABLE_HEADERS = [
+    "model",
+    "n_components",
+    "epochs",
+    "held-out MSE",
+    "log-lik (nats)",
+    "accuracy",
+    "fit (s)",
+    "transform (rows/s)",
+    "fit peak (MB)",
+    "transform peak (MB)",
+]
 TABLE_FORMATS = {
-    "n_iter": "{}", "recon_mse": "{:.5f}", "loglik": "{:.1f}", "accuracy": "{:.3f}",
-    "fit_s": "{:.2f}", "transform_rows_per_s": "{:,.0f}", "fit_peak_MB": "{:.1f}",
+    "n_iter": "{}",
+    "recon_mse": "{:.5f}",
+    "loglik": "{:.1f}",
+    "accuracy": "{:.3f}",
+    "fit_s": "{:.2f}",
+    "transform_rows_per_s": "{:,.0f}",
+    "fit_peak_MB": "{:.1f}",
     "transform_peak_MB": "{:.1f}",
 }
 
@@ -472,14 +566,22 @@ def plot_results(rows, path, *, title="", raw_acc=None):
     fig, axes = plt.subplots(2, 2, figsize=(11, 8), constrained_layout=True)
     for ax, (key, label, log_y) in zip(axes.flat, panels, strict=True):
         for name in MODELS:
-            points = [(r["n_components"], r[key]) for r in rows
-                      if r["model"] == name and r.get(key) is not None
-                      and np.isfinite(r[key])]
+            points = [
+                (r["n_components"], r[key])
+                for r in rows
+                if r["model"] == name and r.get(key) is not None and np.isfinite(r[key])
+            ]
             if not points:
                 continue
             qs, values = zip(*sorted(points), strict=True)
-            ax.plot(qs, values, marker="o", label=name, color=colors[name],
-                    linewidth=2.5 if name == "PCA" else 1.5)
+            ax.plot(
+                qs,
+                values,
+                marker="o",
+                label=name,
+                color=colors[name],
+                linewidth=2.5 if name == "PCA" else 1.5,
+            )
         if key == "accuracy" and raw_acc:
             ax.axhline(raw_acc, color="gray", linestyle=":", label="raw features")
         ax.set_xscale("log")
@@ -510,28 +612,56 @@ def main(argv=None):
     )
     parser.add_argument("--data", default="digits", help="digits, mnist, or PATH.npy")
     parser.add_argument("--labels", default=None, help="PATH.npy of labels for a .npy --data")
-    parser.add_argument("--mnist-path", default=None,
-                        help="folder with MNIST's IDX files (default: $SKLEARN_AE_MNIST, "
-                        "else ../shared/data/mnist)")
-    parser.add_argument("--scale", choices=["minmax", "standard", "none"], default=None,
-                        help="scaling of a .npy --data (default minmax; digits and mnist "
-                        "are already in [0, 1])")
+    parser.add_argument(
+        "--mnist-path",
+        default=None,
+        help="folder with MNIST's IDX files (default: $SKLEARN_AE_MNIST, "
+        "else ../shared/data/mnist)",
+    )
+    parser.add_argument(
+        "--scale",
+        choices=["minmax", "standard", "none"],
+        default=None,
+        help="scaling of a .npy --data (default minmax; digits and mnist are already in [0, 1])",
+    )
     parser.add_argument("--n-components", type=int, nargs="+", default=[2, 5, 10, 20])
-    parser.add_argument("--models", nargs="+", default=None,
-                        help="names or aliases: " + " ".join(a for _, a, _ in MODELS.values()))
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        default=None,
+        help="names or aliases: " + " ".join(a for _, a, _ in MODELS.values()),
+    )
     parser.add_argument("--max-iter", type=int, default=100, help="epochs of the neural models")
-    parser.add_argument("--hidden-layer-sizes", type=int, nargs="+", default=None,
-                        help="encoder widths of the neural models (default: theirs, 256 64)")
+    parser.add_argument(
+        "--hidden-layer-sizes",
+        type=int,
+        nargs="+",
+        default=None,
+        help="encoder widths of the neural models (default: theirs, 256 64)",
+    )
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     parser.add_argument("--random-state", type=int, default=0)
     add_threads_argument(parser, default=1)
+    parser.add_argument(
+        "--memory",
+        choices=["probe", "here", "off"],
+        default="probe",
+        help="where peak memory is measured: in a separate process set up "
+        "for it (accurate), in this one (only tracemalloc's numbers are "
+        "reliable), or not at all",
+    )
     parser.add_argument("--out", default=str(RESULTS_DIR), help="folder for CSV, .md, .png")
     args = parser.parse_args(argv)
     set_threads(args.threads)
 
     device = resolve_device(args.device)
-    data = load_data(args.data, mnist_path=args.mnist_path, labels=args.labels,
-                     scale=args.scale, random_state=args.random_state)
+    data = load_data(
+        args.data,
+        mnist_path=args.mnist_path,
+        labels=args.labels,
+        scale=args.scale,
+        random_state=args.random_state,
+    )
     hidden = args.hidden_layer_sizes
     settings = (
         f"Neural models: at most {args.max_iter} epochs (their default tol and patience), "
@@ -544,13 +674,29 @@ def main(argv=None):
     def save_partial(rows):
         write_csv(rows, Path(args.out) / f"bench_pca_{data.name}.csv", COLUMNS)
 
-    rows = run_benchmark(data, args.models, args.n_components, max_iter=args.max_iter,
-                         hidden_layer_sizes=hidden, device=device,
-                         random_state=args.random_state, log=print, on_row=save_partial,
-                         threads=args.threads)
+    rows = run_benchmark(
+        data,
+        args.models,
+        args.n_components,
+        max_iter=args.max_iter,
+        hidden_layer_sizes=hidden,
+        device=device,
+        random_state=args.random_state,
+        log=print,
+        on_row=save_partial,
+        threads=args.threads,
+        memory=None if args.memory == "off" else args.memory,
+    )
     raw_acc = raw_accuracy(data)
-    paths = write_results(rows, args.out, data, device=device, settings=settings,
-                          raw_acc=raw_acc, elapsed=time.perf_counter() - start)
+    paths = write_results(
+        rows,
+        args.out,
+        data,
+        device=device,
+        settings=settings,
+        raw_acc=raw_acc,
+        elapsed=time.perf_counter() - start,
+    )
     print()
     print(paths["md"].read_text())
     print("written: " + ", ".join(str(p) for p in paths.values()))

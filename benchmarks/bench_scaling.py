@@ -54,9 +54,18 @@ N_COMPONENTS = 10
 BATCH_SIZE = 128
 
 TIME_COLUMNS = [
-    "n_samples", "epochs", "epoch_s", "epoch_s_per_1k_rows", "fit_s",
-    "ae_transform_rows_per_s", "pca_fit_s", "pca_transform_rows_per_s", "ppca_fit_s",
-    "ppca_transform_rows_per_s", "input_MB", "output_MB",
+    "n_samples",
+    "epochs",
+    "epoch_s",
+    "epoch_s_per_1k_rows",
+    "fit_s",
+    "ae_transform_rows_per_s",
+    "pca_fit_s",
+    "pca_transform_rows_per_s",
+    "ppca_fit_s",
+    "ppca_transform_rows_per_s",
+    "input_MB",
+    "output_MB",
 ]
 MEMORY_COLUMNS = [
     f"{model}_{phase}_peak_{kind}_MB"
@@ -70,8 +79,13 @@ COLUMNS = TIME_COLUMNS + MEMORY_COLUMNS
 
 def _autoencoder(epochs, device, hidden, n_components, batch_size, random_state):
     return AutoencoderTransformer(
-        n_components=n_components, hidden_layer_sizes=hidden, batch_size=batch_size,
-        max_iter=epochs, tol=0.0, n_iter_no_change=10**9, device=device,
+        n_components=n_components,
+        hidden_layer_sizes=hidden,
+        batch_size=batch_size,
+        max_iter=epochs,
+        tol=0.0,
+        n_iter_no_change=10**9,
+        device=device,
         random_state=random_state,
     )
 
@@ -80,8 +94,16 @@ def _linear_models(n_components, random_state):
     return [("pca", PCA(n_components, random_state=random_state)), ("ppca", PPCA(n_components))]
 
 
-def measure_size(X, *, epochs=2, device="cpu", hidden=HIDDEN, n_components=N_COMPONENTS,
-                 batch_size=BATCH_SIZE, random_state=0):
+def measure_size(
+    X,
+    *,
+    epochs=2,
+    device="cpu",
+    hidden=HIDDEN,
+    n_components=N_COMPONENTS,
+    batch_size=BATCH_SIZE,
+    random_state=0,
+):
     """Time fit and transform at one size; one result row (memory apart)."""
     ae = _autoencoder(epochs, device, hidden, n_components, batch_size, random_state)
     with warnings.catch_warnings():
@@ -94,8 +116,8 @@ def measure_size(X, *, epochs=2, device="cpu", hidden=HIDDEN, n_components=N_COM
         "epoch_s": epoch_s,
         "epoch_s_per_1k_rows": 1000 * epoch_s / len(X),
         "fit_s": fit_s,
-        "ae_transform_rows_per_s": len(X) / median_time(lambda: ae.transform(X),
-                                                       device=device, repeats=3),
+        "ae_transform_rows_per_s": len(X)
+        / median_time(lambda: ae.transform(X), device=device, repeats=3),
         "input_MB": X.nbytes / 2**20,
         "output_MB": len(X) * n_components * X.itemsize / 2**20,
     }
@@ -115,8 +137,18 @@ def _data(max_size, mnist_path=None, n_features=None):
     return X_all, source
 
 
-def memory_pass(sizes, *, mnist_path=None, n_features=None, device="cpu", hidden=HIDDEN,
-                n_components=N_COMPONENTS, batch_size=BATCH_SIZE, random_state=0, threads=0):
+def memory_pass(
+    sizes,
+    *,
+    mnist_path=None,
+    n_features=None,
+    device="cpu",
+    hidden=HIDDEN,
+    n_components=N_COMPONENTS,
+    batch_size=BATCH_SIZE,
+    random_state=0,
+    threads=0,
+):
     """Peak memory of a one-epoch fit and of transform at every size, for the three models.
 
     Meant to run in a process of its own (:func:`_common.run_probe`); see
@@ -124,12 +156,18 @@ def memory_pass(sizes, *, mnist_path=None, n_features=None, device="cpu", hidden
     """
     set_threads(threads)
     X_all, _ = _data(max(sizes), mnist_path, n_features)
+    # One-off costs of a first fit (libraries paged in, kernels) belong to no size.
+    warm_up = _autoencoder(1, device, hidden, n_components, batch_size, random_state)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for model in (warm_up, *dict(_linear_models(n_components, random_state)).values()):
+            model.fit(X_all[: min(sizes)]).transform(X_all[: min(sizes)])
+    del warm_up, model
     results = []
     for n in sorted(sizes):
         X = np.ascontiguousarray(X_all[:n])
         row = {"n_samples": n}
-        models = [("ae", _autoencoder(1, device, hidden, n_components, batch_size,
-                                      random_state))]
+        models = [("ae", _autoencoder(1, device, hidden, n_components, batch_size, random_state))]
         for prefix, model in models + _linear_models(n_components, random_state):
             model_device = device if prefix == "ae" else "cpu"
             with warnings.catch_warnings():
@@ -147,8 +185,19 @@ def memory_pass(sizes, *, mnist_path=None, n_features=None, device="cpu", hidden
     return results
 
 
-def run(sizes=SIZES, *, epochs=2, device="cpu", mnist_path=None, n_features=None,
-        show_progress=True, memory="probe", threads=0, log=print, **kwargs):
+def run(
+    sizes=SIZES,
+    *,
+    epochs=2,
+    device="cpu",
+    mnist_path=None,
+    n_features=None,
+    show_progress=True,
+    memory="probe",
+    threads=0,
+    log=print,
+    **kwargs,
+):
     """Measure every size, smallest first; return ``(rows, data source)``.
 
     ``memory``: ``"probe"`` measures peak memory in a fresh process set up for it,
@@ -158,14 +207,18 @@ def run(sizes=SIZES, *, epochs=2, device="cpu", mnist_path=None, n_features=None
     # A throw-away fit, so that one-off costs do not land on the smallest size.
     measure_size(X_all[: min(sizes)], epochs=1, device=device, **kwargs)
     rows = []
-    for n in progress(sorted(sizes), desc="bench_scaling", unit="size",
-                      disable=not show_progress):
+    for n in progress(sorted(sizes), desc="bench_scaling", unit="size", disable=not show_progress):
         X = np.ascontiguousarray(X_all[:n])
         rows.append(measure_size(X, epochs=epochs, device=device, **kwargs))
     if memory is not None:
-        probe_kwargs = {"sizes": list(sizes), "mnist_path": mnist_path,
-                        "n_features": n_features, "device": device, "threads": threads,
-                        **kwargs}
+        probe_kwargs = {
+            "sizes": list(sizes),
+            "mnist_path": mnist_path,
+            "n_features": n_features,
+            "device": device,
+            "threads": threads,
+            **kwargs,
+        }
         if memory == "probe":
             log("measuring peak memory in a separate process (one-epoch fits) ...")
             measured = run_probe("bench_scaling", "memory_pass", probe_kwargs)
@@ -211,8 +264,14 @@ def write_report(rows, out, *, source, device="cpu", settings="", elapsed=None):
     out = Path(out)
     paths = {"csv": write_csv(rows, out / "scaling.csv", COLUMNS)}
     table_rows = [
-        {**r, **{f"{prefix}_{phase}_peak_MB": _peak(r, prefix, phase, device)
-                 for prefix in ("ae", "pca", "ppca") for phase in ("fit", "transform")}}
+        {
+            **r,
+            **{
+                f"{prefix}_{phase}_peak_MB": _peak(r, prefix, phase, device)
+                for prefix in ("ae", "pca", "ppca")
+                for phase in ("fit", "transform")
+            },
+        }
         for r in rows
     ]
     per_1k = [r["epoch_s_per_1k_rows"] for r in rows]
@@ -232,8 +291,12 @@ def write_report(rows, out, *, source, device="cpu", settings="", elapsed=None):
         "own mmap, so that what is freed and allocated again counts; the autoencoder's fit "
         "there runs one epoch and includes the float32 copy of the training data that it "
         "keeps on the device. Transform peaks include the output.\n",
-        markdown_table(table_rows, list(TABLE), [h for h, _ in TABLE.values()],
-                       {k: f for k, (_, f) in TABLE.items()}),
+        markdown_table(
+            table_rows,
+            list(TABLE),
+            [h for h, _ in TABLE.values()],
+            {k: f for k, (_, f) in TABLE.items()},
+        ),
     ]
     paths["md"] = out / "scaling.md"
     paths["md"].write_text("\n".join(text))
@@ -243,6 +306,9 @@ def write_report(rows, out, *, source, device="cpu", settings="", elapsed=None):
     return paths
 
 
+AE_COLOR, PPCA_COLOR = "tab:blue", "tab:green"
+
+
 def plot(rows, path, *, source=""):
     plt = pyplot()
     if plt is None:
@@ -250,22 +316,39 @@ def plot(rows, path, *, source=""):
     n = np.array([r["n_samples"] for r in rows], dtype=float)
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
     epoch = np.array([r["epoch_s"] for r in rows])
-    left.loglog(n, epoch, "o-", label="autoencoder: s / epoch")
-    left.loglog(n, [r["fit_s"] for r in rows], "s--", label="autoencoder: whole fit")
+    left.loglog(n, epoch, "o-", color=AE_COLOR, label="autoencoder: s / epoch")
+    left.loglog(
+        n, [r["fit_s"] for r in rows], "s--", color=AE_COLOR, label="autoencoder: whole fit"
+    )
     left.loglog(n, [r["pca_fit_s"] for r in rows], "^-", color="black", label="PCA fit")
-    left.loglog(n, [r["ppca_fit_s"] for r in rows], "v-", label="PPCA fit")
+    left.loglog(n, [r["ppca_fit_s"] for r in rows], "v-", color=PPCA_COLOR, label="PPCA fit")
     # A line of slope one through the largest size: linear time.
     left.loglog(n, epoch[-1] * n / n[-1], ":", color="gray", label="linear in n")
     left.set_xlabel("n_samples")
     left.set_ylabel("seconds")
     left.set_title("training time")
     left.legend()
-    right.loglog(n, [r["ae_transform_peak_MB"] or np.nan for r in rows], "o-",
-                 label="autoencoder transform (batched)")
-    right.loglog(n, [r["pca_transform_peak_MB"] or np.nan for r in rows], "^-",
-                 color="black", label="PCA transform")
-    right.loglog(n, [r["ppca_transform_peak_MB"] or np.nan for r in rows], "v-",
-                 label="PPCA transform")
+    right.loglog(
+        n,
+        [r["ae_transform_peak_MB"] or np.nan for r in rows],
+        "o-",
+        color=AE_COLOR,
+        label="autoencoder transform (batched)",
+    )
+    right.loglog(
+        n,
+        [r["pca_transform_peak_MB"] or np.nan for r in rows],
+        "^-",
+        color="black",
+        label="PCA transform",
+    )
+    right.loglog(
+        n,
+        [r["ppca_transform_peak_MB"] or np.nan for r in rows],
+        "v-",
+        color=PPCA_COLOR,
+        label="PPCA transform",
+    )
     right.loglog(n, [r["input_MB"] for r in rows], ":", color="gray", label="size of the input")
     right.set_xlabel("n_samples")
     right.set_ylabel("peak memory allocated (MB)")
@@ -287,6 +370,14 @@ def main(argv=None):
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     parser.add_argument("--mnist-path", default=None, help="folder with MNIST's IDX files")
     add_threads_argument(parser, default=1)
+    parser.add_argument(
+        "--memory",
+        choices=["probe", "here", "off"],
+        default="probe",
+        help="where peak memory is measured: in a separate process set up "
+        "for it (accurate), in this one (only tracemalloc's numbers are "
+        "reliable), or not at all",
+    )
     parser.add_argument("--out", default=str(RESULTS_DIR))
     args = parser.parse_args(argv)
     set_threads(args.threads)
@@ -294,14 +385,26 @@ def main(argv=None):
 
     print(f"{environment()}; device {device}")
     start = time.perf_counter()
-    rows, source = run(args.sizes, epochs=args.epochs, device=device,
-                       mnist_path=args.mnist_path, threads=args.threads)
+    rows, source = run(
+        args.sizes,
+        epochs=args.epochs,
+        device=device,
+        mnist_path=args.mnist_path,
+        threads=args.threads,
+        memory=None if args.memory == "off" else args.memory,
+    )
     settings = (
         f"Autoencoder 784-{'-'.join(map(str, HIDDEN))}-{N_COMPONENTS} + mirror, batch "
         f"{BATCH_SIZE}, {args.epochs} epochs per size; PCA with {N_COMPONENTS} components."
     )
-    paths = write_report(rows, args.out, source=source, device=device, settings=settings,
-                         elapsed=time.perf_counter() - start)
+    paths = write_report(
+        rows,
+        args.out,
+        source=source,
+        device=device,
+        settings=settings,
+        elapsed=time.perf_counter() - start,
+    )
     print(paths["md"].read_text())
     print("written: " + ", ".join(str(p) for p in paths.values()))
     return rows

@@ -198,10 +198,16 @@ def write_benchmark_index():
         if report.with_suffix(".csv").exists():
             links.append(f":download:`the data (CSV) <benchmarks/{report.stem}.csv>`")
         lines += [", ".join(links) + ".", ""]
+    stems = {report.stem for report in reports}
+    extra = sorted(p.name for p in folder.glob("*.csv") if p.stem not in stems)
+    if extra:
+        lines += ["Further data", "------------", ""]
+        lines += [f"* :download:`{name} <benchmarks/{name}>`" for name in extra]
+        lines.append("")
     if reports:
         lines += [".. toctree::", "   :hidden:", ""]
         lines += [f"   benchmarks/{report.stem}" for report in reports]
-    else:
+    elif not extra:
         lines = [
             ".. note::",
             "",

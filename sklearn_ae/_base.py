@@ -129,13 +129,14 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     # ---------------------------------------------------------------- fitting
     def _hidden_sizes(self):
-        sizes = [self.hidden_layer_sizes] if np.isscalar(self.hidden_layer_sizes) else list(
-            self.hidden_layer_sizes
+        sizes = (
+            [self.hidden_layer_sizes]
+            if np.isscalar(self.hidden_layer_sizes)
+            else list(self.hidden_layer_sizes)
         )
         if not all(isinstance(s, Integral) and s > 0 for s in sizes):
             raise ValueError(
-                "hidden_layer_sizes must be positive integers, got "
-                f"{self.hidden_layer_sizes!r}."
+                f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes!r}."
             )
         return tuple(int(s) for s in sizes)
 

@@ -250,7 +250,8 @@ default="relu"
         ``n_iter="auto"`` is 1 for it. For the other models one pass from the
         mean is a poor guess, and repeated rounds converge to a fixed point
         of the reconstruction, as iterative SVD imputation does: ``"auto"``
-        is 10 rounds for them.
+        is 10 rounds for them. Which kind of model imputes better depends on
+        the data: hide some known entries of held-out rows and compare.
 
         Parameters
         ----------

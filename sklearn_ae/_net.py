@@ -19,7 +19,22 @@ INFERENCE_BATCH_ROWS = 4096
 
 
 class TrainingDivergedError(FloatingPointError):
-    """Raised when the training loss or the weights stop being finite."""
+    """Raised when the training loss or the weights stop being finite.
+
+    The message says what to change: scale the input, or lower
+    ``learning_rate_init``. The estimator is left unfitted.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ae import AutoencoderTransformer, TrainingDivergedError
+    >>> X = np.random.RandomState(0).normal(scale=1e30, size=(20, 4))
+    >>> try:
+    ...     AutoencoderTransformer(max_iter=2, random_state=0).fit(X)
+    ... except TrainingDivergedError:
+    ...     print("diverged")
+    diverged
+    """
 
 
 class TensorDataset(torch.utils.data.Dataset):

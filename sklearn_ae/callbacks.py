@@ -28,7 +28,7 @@ class KLWarmup(Callback):
     cause of posterior collapse (Bowman et al., 2016).
 
     The module is expected to report its loss at the target ``beta`` (as
-    :class:`~sklearn_ae.nn._vae.VariationalAutoencoder` does) so that early
+    :class:`~sklearn_ae.nn.VariationalAutoencoder` does) so that early
     stopping compares epochs on one objective. A :class:`UserWarning` is
     raised at the start of training when ``n_epochs >= max_epochs`` (the
     weight would never reach ``beta``) and at the end when early stopping
@@ -50,7 +50,7 @@ class KLWarmup(Callback):
     Examples
     --------
     >>> from sklearn.datasets import load_digits
-    >>> from sklearn_ae._vae import VAETransformer
+    >>> from sklearn_ae import VAETransformer
     >>> X, _ = load_digits(return_X_y=True)
     >>> vae = VAETransformer(kl_warmup=2, max_iter=3, random_state=0).fit(X / 16)
     >>> [round(w, 2) for w in vae.net_.history[:, "kl_weight"]]

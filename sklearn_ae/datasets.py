@@ -18,6 +18,17 @@ def default_mnist_path():
 
     The relative default is resolved against the current directory and, failing
     that, against the repository checkout that holds this package.
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from sklearn_ae.datasets import default_mnist_path
+    >>> isinstance(default_mnist_path(), Path)
+    True
     """
     if os.environ.get(MNIST_ENV):
         return Path(os.environ[MNIST_ENV])
@@ -84,9 +95,23 @@ def load_mnist(path=None, *, return_X_y=True, source="idx"):
 def mnist_split(path=None, n_train=8000):
     """The project's convention: the first ``n_train`` rows train, the rest are held out.
 
+    Parameters
+    ----------
+    path : str or path-like, default=None
+        Folder of the IDX files, see :func:`load_mnist`.
+    n_train : int, default=8000
+        Number of leading rows used for training.
+
     Returns
     -------
     X_train, X_test, y_train, y_test : ndarrays
+
+    Examples
+    --------
+    >>> from sklearn_ae.datasets import mnist_split
+    >>> X_train, X_test, y_train, y_test = mnist_split()  # doctest: +SKIP
+    >>> X_train.shape, X_test.shape  # doctest: +SKIP
+    ((8000, 784), (2000, 784))
     """
     X, y = load_mnist(path)
     return X[:n_train], X[n_train:], y[:n_train], y[n_train:]

@@ -51,8 +51,9 @@ def test_autoencoder_score_is_negative_reconstruction_error(digits):
 
 def test_autoencoder_training_reduces_loss(digits):
     X, _ = digits
-    ae = AutoencoderTransformer(n_components=4, hidden_layer_sizes=(32,), max_iter=30,
-                                random_state=0).fit(X)
+    ae = AutoencoderTransformer(
+        n_components=4, hidden_layer_sizes=(32,), max_iter=30, random_state=0
+    ).fit(X)
     assert ae.n_iter_ == len(ae.loss_curve_)
     assert ae.loss_curve_[-1] < 0.5 * ae.loss_curve_[0]
 
@@ -60,8 +61,9 @@ def test_autoencoder_training_reduces_loss(digits):
 def test_autoencoder_beats_pca_on_digits(digits):
     # A small nonlinear code must reconstruct better than the linear one it generalises.
     X, _ = digits
-    ae = AutoencoderTransformer(n_components=2, hidden_layer_sizes=(64,), max_iter=150,
-                                tol=0, random_state=0).fit(X)
+    ae = AutoencoderTransformer(
+        n_components=2, hidden_layer_sizes=(64,), max_iter=100, batch_size=32, tol=0, random_state=0
+    ).fit(X)
     pca = PCA(2).fit(X)
     err_ae = np.mean((ae.inverse_transform(ae.transform(X)) - X) ** 2)
     err_pca = np.mean((pca.inverse_transform(pca.transform(X)) - X) ** 2)
@@ -73,9 +75,16 @@ def test_linear_autoencoder_learns_pca_subspace():
     rng = np.random.RandomState(0)
     basis = np.linalg.qr(rng.randn(10, 3))[0]
     X = rng.randn(600, 3) * [3.0, 2.0, 1.5] @ basis.T + 0.05 * rng.randn(600, 10)
-    ae = AutoencoderTransformer(n_components=3, hidden_layer_sizes=(), activation="identity",
-                                alpha=0.0, learning_rate_init=1e-2, max_iter=300, tol=0,
-                                random_state=0).fit(X)
+    ae = AutoencoderTransformer(
+        n_components=3,
+        hidden_layer_sizes=(),
+        activation="identity",
+        alpha=0.0,
+        learning_rate_init=1e-2,
+        max_iter=300,
+        tol=0,
+        random_state=0,
+    ).fit(X)
     decoder = ae.net_.module_.decoder[0].weight.detach().numpy().astype(np.float64)
     pca = PCA(3).fit(X)
     angles = subspace_angles(decoder, pca.components_.T)
@@ -102,15 +111,25 @@ def test_autoencoder_sample_draws_from_code_density(digits):
     np.testing.assert_allclose(ae.latent_mean_, ae.transform(X).mean(axis=0), atol=1e-6)
     np.testing.assert_array_equal(ae.sample(5, random_state=3), ae.sample(5, random_state=3))
     codes = ae._sample_codes(20000, np.random.RandomState(0))
-    np.testing.assert_allclose(np.cov(codes, rowvar=False), ae.latent_covariance_,
-                               atol=0.05 * np.abs(ae.latent_covariance_).max())
+    np.testing.assert_allclose(
+        np.cov(codes, rowvar=False),
+        ae.latent_covariance_,
+        atol=0.05 * np.abs(ae.latent_covariance_).max(),
+    )
 
 
 def test_autoencoder_early_stopping_records_validation(digits):
     X, _ = digits
-    ae = AutoencoderTransformer(n_components=3, early_stopping=True, validation_fraction=0.2,
-                                n_iter_no_change=2, tol=10.0, max_iter=50,
-                                hidden_layer_sizes=(16,), random_state=0).fit(X)
+    ae = AutoencoderTransformer(
+        n_components=3,
+        early_stopping=True,
+        validation_fraction=0.2,
+        n_iter_no_change=2,
+        tol=10.0,
+        max_iter=50,
+        hidden_layer_sizes=(16,),
+        random_state=0,
+    ).fit(X)
     # A huge tol means no epoch counts as an improvement: stop after the patience.
     assert ae.n_iter_ == 3
     assert len(ae.validation_scores_) == ae.n_iter_
@@ -218,8 +237,13 @@ def test_autoencoder_device_is_resolved_not_written_back(digits):
 
 def test_autoencoder_divergence_is_a_clear_error(digits):
     X, _ = digits
-    ae = AutoencoderTransformer(n_components=2, learning_rate_init=1e6, max_iter=20,
-                                hidden_layer_sizes=(16,), random_state=0)
+    ae = AutoencoderTransformer(
+        n_components=2,
+        learning_rate_init=1e6,
+        max_iter=20,
+        hidden_layer_sizes=(16,),
+        random_state=0,
+    )
     with pytest.raises(TrainingDivergedError, match="lower learning_rate_init"):
         ae.fit(X * 1e4)
     assert not hasattr(ae, "net_")
@@ -227,11 +251,13 @@ def test_autoencoder_divergence_is_a_clear_error(digits):
 
 def test_autoencoder_pipeline_grid_search_in_parallel(digits):
     X, y = digits
-    pipe = Pipeline([
-        ("scale", MinMaxScaler()),
-        ("ae", AutoencoderTransformer(n_components=8, **FAST)),
-        ("clf", LogisticRegression(max_iter=300)),
-    ])
+    pipe = Pipeline(
+        [
+            ("scale", MinMaxScaler()),
+            ("ae", AutoencoderTransformer(n_components=8, **FAST)),
+            ("clf", LogisticRegression(max_iter=300)),
+        ]
+    )
     search = GridSearchCV(pipe, {"ae__n_components": [2, 8]}, cv=2, n_jobs=2).fit(X, y)
     assert search.best_params_["ae__n_components"] in (2, 8)
     assert search.score(X, y) > 0.5
@@ -239,8 +265,11 @@ def test_autoencoder_pipeline_grid_search_in_parallel(digits):
 
 def test_autoencoder_grid_search_through_own_score(digits):
     X, _ = digits
-    search = GridSearchCV(AutoencoderTransformer(**{**FAST, "max_iter": 40, "batch_size": 32}),
-                          {"n_components": [1, 8]}, cv=2).fit(X)
+    search = GridSearchCV(
+        AutoencoderTransformer(**{**FAST, "max_iter": 40, "batch_size": 32}),
+        {"n_components": [1, 8]},
+        cv=2,
+    ).fit(X)
     # More components reconstruct better, and score is the negative error.
     assert search.best_params_ == {"n_components": 8}
 

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import torch
 from numpy.testing import assert_allclose
 from sklearn.datasets import load_digits
 from sklearn.utils._param_validation import InvalidParameterError
@@ -15,16 +14,6 @@ from sklearn_ae.callbacks import KLWarmup
 pytestmark = pytest.mark.filterwarnings("ignore:.*posterior collapse:UserWarning")
 
 FAST = {"hidden_layer_sizes": (8,), "random_state": 0}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    # The networks here are tiny: extra threads only add synchronisation,
-    # which costs ten times the run time on a shared, busy machine.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

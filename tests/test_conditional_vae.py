@@ -4,7 +4,6 @@ import warnings
 
 import numpy as np
 import pytest
-import torch
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import stats
 from scipy.special import logsumexp, softmax
@@ -22,16 +21,6 @@ from sklearn_ae._conditional_vae import ConditionalVAE
 pytestmark = pytest.mark.filterwarnings("ignore:.*posterior collapse:UserWarning")
 
 SMALL = {"hidden_layer_sizes": (32,), "max_iter": 25, "random_state": 0}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    # The networks here are tiny: extra threads only add synchronisation,
-    # which costs ten times the run time on a shared, busy machine.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

@@ -21,15 +21,6 @@ from sklearn_ae.nn._regularised import (
 FAST = {"hidden_layer_sizes": (16,), "max_iter": 3, "random_state": 0}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    # Tiny networks run fastest, and the MNIST checks bit-for-bit, on one thread.
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n_threads)
-
-
 def _data(n_samples=120, n_features=10, seed=0):
     rng = np.random.default_rng(seed)
     Z = rng.standard_normal((n_samples, 3))

@@ -248,6 +248,10 @@ def test_loss_curve_display_with_validation(tiny_ae):
         disp.lines_["valid_loss"].get_ydata(), -np.asarray(tiny_ae.validation_scores_)
     )
     np.testing.assert_array_equal(disp.lines_["train_loss"].get_xdata(), [1, 2, 3])
+    # Validation is dashed, in the colour of its training curve.
+    assert disp.lines_["valid_loss"].get_linestyle() == "--"
+    assert disp.lines_["train_loss"].get_linestyle() == "-"
+    assert disp.lines_["valid_loss"].get_color() == disp.lines_["train_loss"].get_color()
     assert disp.best_epoch_line_ is not None
     assert len(ax.lines) == 3
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [

@@ -30,16 +30,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*posterior collapse:UserWarning
 SMALL = {"hidden_layer_sizes": (32,), "max_iter": 25, "random_state": 0}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    # The networks here are tiny: extra threads only add synchronisation,
-    # which costs ten times the run time on a shared, busy machine.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def digits():
     X, y = load_digits(return_X_y=True)

@@ -14,7 +14,12 @@ training engine never need to know which model they drive:
 
 from ._autoencoder import Autoencoder
 from ._layers import ACTIVATIONS, make_mlp
-from ._regularised import ContractiveAutoencoder, DenoisingAutoencoder, SparseAutoencoder
+from ._regularised import (
+    ContractiveAutoencoder,
+    DenoisingAutoencoder,
+    SparseAutoencoder,
+    mlp_jacobian_sq_norm,
+)
 from ._vae import ConditionalVariationalAutoencoder, VariationalAutoencoder
 
 __all__ = [
@@ -26,4 +31,5 @@ __all__ = [
     "SparseAutoencoder",
     "VariationalAutoencoder",
     "make_mlp",
+    "mlp_jacobian_sq_norm",
 ]

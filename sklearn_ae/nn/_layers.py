@@ -18,7 +18,7 @@ ACTIVATIONS = {
 
 
 def make_mlp(sizes, activation="relu", *, activate_last=False):
-    """Build ``Linear -> activation -> ... -> Linear`` through the given widths.
+    """Build a stack of Linear layers with activations between them.
 
     Parameters
     ----------

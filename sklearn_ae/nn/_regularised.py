@@ -48,7 +48,7 @@ class DenoisingAutoencoder(Autoencoder):
     Examples
     --------
     >>> import torch
-    >>> from sklearn_ae.nn._regularised import DenoisingAutoencoder
+    >>> from sklearn_ae.nn import DenoisingAutoencoder
     >>> dae = DenoisingAutoencoder(6, 2, noise="masking", noise_level=0.5)
     >>> out = dae(torch.ones(4, 6))
     >>> tuple(out["mask"].shape)
@@ -138,7 +138,7 @@ class SparseAutoencoder(Autoencoder):
     Examples
     --------
     >>> import torch
-    >>> from sklearn_ae.nn._regularised import SparseAutoencoder
+    >>> from sklearn_ae.nn import SparseAutoencoder
     >>> sae = SparseAutoencoder(4, 8, sparsity="kl")
     >>> z = sae.encode(torch.zeros(3, 4))
     >>> tuple(z.shape), bool(((z > 0) & (z < 1)).all())
@@ -209,7 +209,7 @@ class ContractiveAutoencoder(Autoencoder):
     Examples
     --------
     >>> import torch
-    >>> from sklearn_ae.nn._regularised import ContractiveAutoencoder
+    >>> from sklearn_ae.nn import ContractiveAutoencoder
     >>> cae = ContractiveAutoencoder(5, 2, hidden_layer_sizes=(4,), activation="tanh")
     >>> z, sq_norm = cae.encode_with_jacobian(torch.zeros(3, 5))
     >>> tuple(z.shape), tuple(sq_norm.shape)
@@ -328,6 +328,15 @@ def mlp_jacobian_sq_norm(mlp, x, *, route="auto"):
         ``mlp(x)``.
     sq_norm : torch.Tensor of shape (batch,)
         ``||d out / d x||_F^2`` for each row, differentiable in the weights.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_ae.nn import make_mlp, mlp_jacobian_sq_norm
+    >>> mlp = make_mlp([5, 4, 2], "tanh")
+    >>> out, sq_norm = mlp_jacobian_sq_norm(mlp, torch.randn(3, 5))
+    >>> tuple(out.shape), tuple(sq_norm.shape)
+    ((3, 2), (3,))
     """
     if route not in _ROUTES:
         raise ValueError(f"route must be 'auto', 'direct' or 'gram', got {route!r}.")

@@ -114,7 +114,7 @@ class VariationalAutoencoder(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> from sklearn_ae.nn._vae import VariationalAutoencoder
+    >>> from sklearn_ae.nn import VariationalAutoencoder
     >>> vae = VariationalAutoencoder(n_features=6, n_components=2, hidden_layer_sizes=(4,))
     >>> out = vae(torch.zeros(3, 6))
     >>> tuple(out["z"].shape), tuple(vae.decode(out["mean"]).shape)
@@ -280,7 +280,7 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoder):
     Examples
     --------
     >>> import torch
-    >>> from sklearn_ae.nn._vae import ConditionalVariationalAutoencoder
+    >>> from sklearn_ae.nn import ConditionalVariationalAutoencoder
     >>> cvae = ConditionalVariationalAutoencoder(6, 2, n_classes=3)
     >>> y = torch.eye(3)[[0, 2]]
     >>> out = cvae(torch.zeros(2, 6), y)
