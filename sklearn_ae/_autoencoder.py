@@ -4,9 +4,11 @@ import numpy as np
 from sklearn.utils._param_validation import StrOptions
 
 from ._base import BaseAutoencoder
+from ._docstrings import fill_docstring
 from .nn import Autoencoder
 
 
+@fill_docstring
 class AutoencoderTransformer(BaseAutoencoder):
     """Deep undercomplete autoencoder as a scikit-learn transformer.
 
@@ -23,73 +25,14 @@ class AutoencoderTransformer(BaseAutoencoder):
     ----------
     n_components : int, default=2
         Width of the code (the bottleneck).
-    hidden_layer_sizes : tuple of int, default=(256, 64)
-        Widths of the encoder's hidden layers; the decoder mirrors them.
-    activation : {"relu", "tanh", "logistic", "identity", "elu", "gelu", "silu"}, \
-default="relu"
-        Activation of the hidden layers. The code and the output are linear
-        (the output goes through a sigmoid with cross-entropy loss).
-    loss : {"squared_error", "binary_crossentropy"}, default="squared_error"
-        Reconstruction loss. Cross-entropy suits data in [0, 1], such as
-        min-max scaled pixels; it requires inputs in that range.
-    alpha : float, default=1e-4
-        Strength of the L2 penalty on the weights (not the biases), with
-        :class:`~sklearn.neural_network.MLPRegressor`'s scaling: the term
-        ``0.5 * alpha * ||W||^2`` joins each mini-batch's loss, i.e. Adam's
-        weight decay is ``alpha / batch_size``.
-    batch_size : int or "auto", default="auto"
-        Mini-batch size; ``"auto"`` means ``min(200, n_samples)``.
-    learning_rate_init : float, default=1e-3
-        Adam's learning rate.
-    max_iter : int, default=200
-        Maximum number of epochs.
-    tol : float, default=1e-4
-        Training stops when the monitored loss (the training loss, or the
-        validation loss with ``early_stopping``) has not improved by at least
-        ``tol`` for ``n_iter_no_change`` consecutive epochs.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data, monitor its loss, and
-        restore the weights of the best epoch at the end.
-    validation_fraction : float, default=0.1
-        Share of the training data held out when ``early_stopping`` is on.
-    n_iter_no_change : int, default=10
-        Patience, in epochs, of the stopping rule.
-    callbacks : list of skorch callbacks or (name, callback) pairs, default=None
-        Extra skorch callbacks (learning-rate schedules, checkpoints, ...).
-        Copies are trained, so the list passed in is never modified.
-    device : str or torch.device, default="cpu"
-        ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"`` or ``"auto"`` (CUDA if
-        available). Resolved at fit; outputs are always NumPy arrays.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling and the validation split.
-        The same integer gives the same model, bit for bit on the CPU at a
-        fixed number of threads. The global torch RNG is left untouched.
-    verbose : int, default=0
-        0 prints nothing, 1 one line per epoch, 2 adds a progress bar.
+    {{hidden_layer_sizes..activation}}
+        The code and the output are linear (the output goes through a sigmoid
+        with cross-entropy loss).
+    {{loss..verbose}}
 
     Attributes
     ----------
-    net_ : skorch.NeuralNet
-        The fitted skorch net; ``net_.module_`` is the torch module and
-        ``net_.history`` the per-epoch record.
-    device_ : torch.device
-        The device the model was trained on.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during fit, when ``X`` has string column names.
-    n_iter_ : int
-        Number of epochs run.
-    loss_curve_ : list of float
-        Training loss per epoch.
-    validation_scores_ : list of float
-        Negative validation loss per epoch (only with ``early_stopping``).
-    best_validation_score_ : float
-        Best of ``validation_scores_`` (only with ``early_stopping``).
-    latent_mean_ : ndarray of shape (n_components,)
-        Mean of the training codes, used by :meth:`sample`.
-    latent_covariance_ : ndarray of shape (n_components, n_components)
-        Covariance of the training codes, used by :meth:`sample`.
+    {{net_..latent_covariance_}}
 
     See Also
     --------

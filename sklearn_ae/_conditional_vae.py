@@ -9,11 +9,13 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from . import _vae
+from ._docstrings import fill_docstring
 from ._net import to_tensor
 from ._vae import VAETransformer, iwae_noise
 from .nn._vae import ConditionalVariationalAutoencoder, gaussian_kl
 
 
+@fill_docstring
 class ConditionalVAE(VAETransformer):
     """Conditional variational autoencoder: a VAE that generates on demand for a class.
 
@@ -73,37 +75,15 @@ class ConditionalVAE(VAETransformer):
         or Bernoulli pixels (data in [0, 1]).
     n_importance_samples : int, default=50
         Number of importance samples of :meth:`score_samples`.
-    hidden_layer_sizes : tuple of int, default=(256, 64)
-        Widths of the encoder's hidden layers; the decoder mirrors them.
-    activation : {"relu", "tanh", "logistic", "identity", "elu", "gelu", "silu"}, \
-default="relu"
-        Activation of the hidden layers.
-    alpha : float, default=1e-4
-        Strength of the L2 penalty on the weights (not the biases).
-    batch_size : int or "auto", default="auto"
-        Mini-batch size; ``"auto"`` means ``min(200, n_samples)``.
-    learning_rate_init : float, default=1e-3
-        Adam's learning rate.
-    max_iter : int, default=200
-        Maximum number of epochs.
+    {{hidden_layer_sizes..activation}}
+    {{alpha..max_iter}}
     tol : float, default=1e-4
         Minimum improvement of the monitored loss (nats per sample).
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data, monitor its loss, and
-        restore the weights of the best epoch at the end.
-    validation_fraction : float, default=0.1
-        Share of the training data held out when ``early_stopping`` is on.
-    n_iter_no_change : int, default=10
-        Patience, in epochs, of the stopping rule.
-    callbacks : list of skorch callbacks or (name, callback) pairs, default=None
-        Extra skorch callbacks; copies are trained.
-    device : str or torch.device, default="cpu"
-        ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"`` or ``"auto"``.
+    {{early_stopping..device}}
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling, the reparameterisation noise
         and the validation split.
-    verbose : int, default=0
-        0 prints nothing, 1 one line per epoch, 2 adds a progress bar.
+    {{verbose}}
 
     Attributes
     ----------
@@ -116,24 +96,14 @@ default="relu"
     net_ : skorch.NeuralNet
         The fitted skorch net; ``net_.history`` holds ``train_reconstruction``
         and ``train_kl`` per epoch.
-    device_ : torch.device
-        The device the model was trained on.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during fit, when ``X`` has string column names.
-    n_iter_ : int
-        Number of epochs run.
+    {{device_..n_iter_}}
     loss_curve_ : list of float
         Negative beta-ELBO per epoch, nats per sample.
     reconstruction_curve_ : list of float
         Mean ``-E_q[log p(x | z, c)]`` per epoch, nats per sample.
     kl_curve_ : list of float
         Mean ``KL(q(z | x) || p(z | c))`` per epoch, nats per sample.
-    validation_scores_ : list of float
-        Negative validation loss per epoch (only with ``early_stopping``).
-    best_validation_score_ : float
-        Best of ``validation_scores_`` (only with ``early_stopping``).
+    {{validation_scores_..best_validation_score_}}
     kl_per_unit_ : ndarray of shape (n_components,)
         Mean ``KL(q(z_j | x) || p(z_j | c))`` of each unit over the training
         data, in nats.

@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 
 from ._autoencoder import AutoencoderTransformer
+from ._docstrings import fill_docstring
 from ._net import batched_apply
 from .nn._regularised import ContractiveAutoencoder
 
@@ -14,6 +15,7 @@ from .nn._regularised import ContractiveAutoencoder
 _JACOBIAN_BATCH_ROWS = 256
 
 
+@fill_docstring
 class ContractiveAE(AutoencoderTransformer):
     """Contractive autoencoder: the encoder is penalised for its sensitivity to the input.
 
@@ -38,44 +40,12 @@ class ContractiveAE(AutoencoderTransformer):
     contractive_weight : float, default=0.1
         Weight ``lambda`` of the Jacobian penalty; 0 gives the plain
         autoencoder.
-    hidden_layer_sizes : tuple of int, default=(256, 64)
-        Widths of the encoder's hidden layers; the decoder mirrors them.
-    activation : {"relu", "tanh", "logistic", "identity", "elu", "gelu", "silu"}, \
-default="relu"
-        Activation of the hidden layers. The penalty's gradient flows through
-        the activation's derivative, which is piecewise constant for
-        ``"relu"``; smooth activations (``"logistic"``, the original CAE's,
-        or ``"tanh"``) let it also move the pre-activations into flat regions.
-    loss : {"squared_error", "binary_crossentropy"}, default="squared_error"
-        Reconstruction loss. Cross-entropy requires inputs in [0, 1].
-    alpha : float, default=1e-4
-        Strength of the L2 penalty on the weights (not the biases), with
-        :class:`~sklearn.neural_network.MLPRegressor`'s scaling: the term
-        ``0.5 * alpha * ||W||^2`` joins each mini-batch's loss.
-    batch_size : int or "auto", default="auto"
-        Mini-batch size; ``"auto"`` means ``min(200, n_samples)``.
-    learning_rate_init : float, default=1e-3
-        Adam's learning rate.
-    max_iter : int, default=200
-        Maximum number of epochs.
-    tol : float, default=1e-4
-        Minimum improvement of the monitored loss over ``n_iter_no_change``
-        epochs before training stops.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data, monitor its loss, and
-        restore the weights of the best epoch at the end.
-    validation_fraction : float, default=0.1
-        Share of the training data held out when ``early_stopping`` is on.
-    n_iter_no_change : int, default=10
-        Patience, in epochs, of the stopping rule.
-    callbacks : list of skorch callbacks or (name, callback) pairs, default=None
-        Extra skorch callbacks; copies are trained.
-    device : str or torch.device, default="cpu"
-        ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"`` or ``"auto"``.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling and the validation split.
-    verbose : int, default=0
-        0 prints nothing, 1 one line per epoch, 2 adds a progress bar.
+    {{hidden_layer_sizes..activation}}
+        The penalty's gradient flows through the activation's derivative,
+        which is piecewise constant for ``"relu"``; smooth activations
+        (``"logistic"``, the original CAE's, or ``"tanh"``) let it also move
+        the pre-activations into flat regions.
+    {{loss..verbose}}
 
     Attributes
     ----------
@@ -83,24 +53,10 @@ default="relu"
         The fitted skorch net; ``net_.history`` records
         ``train_reconstruction`` and ``train_contractive`` (the weighted
         penalty) per epoch.
-    device_ : torch.device
-        The device the model was trained on.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during fit, when ``X`` has string column names.
-    n_iter_ : int
-        Number of epochs run.
+    {{device_..n_iter_}}
     loss_curve_ : list of float
         Training loss (reconstruction plus penalty) per epoch.
-    validation_scores_ : list of float
-        Negative validation loss per epoch (only with ``early_stopping``).
-    best_validation_score_ : float
-        Best of ``validation_scores_`` (only with ``early_stopping``).
-    latent_mean_ : ndarray of shape (n_components,)
-        Mean of the training codes, used by :meth:`sample`.
-    latent_covariance_ : ndarray of shape (n_components, n_components)
-        Covariance of the training codes, used by :meth:`sample`.
+    {{validation_scores_..latent_covariance_}}
 
     See Also
     --------

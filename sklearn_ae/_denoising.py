@@ -7,9 +7,11 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._autoencoder import AutoencoderTransformer
+from ._docstrings import fill_docstring
 from .nn._regularised import NOISES, DenoisingAutoencoder
 
 
+@fill_docstring
 class DenoisingAE(AutoencoderTransformer):
     """Denoising autoencoder: trained to reconstruct clean rows from corrupted ones.
 
@@ -41,63 +43,22 @@ class DenoisingAE(AutoencoderTransformer):
         autoencoder does. Needs ``noise="masking"`` and ``noise_level > 0``.
         The validation loss of ``early_stopping`` is computed on clean data
         over every entry.
-    hidden_layer_sizes : tuple of int, default=(256, 64)
-        Widths of the encoder's hidden layers; the decoder mirrors them.
-    activation : {"relu", "tanh", "logistic", "identity", "elu", "gelu", "silu"}, \
-default="relu"
-        Activation of the hidden layers.
+    {{hidden_layer_sizes..activation}}
     loss : {"squared_error", "binary_crossentropy"}, default="squared_error"
         Reconstruction loss, against the clean input. Cross-entropy requires
         inputs in [0, 1].
-    alpha : float, default=1e-4
-        Strength of the L2 penalty on the weights (not the biases), with
-        :class:`~sklearn.neural_network.MLPRegressor`'s scaling: the term
-        ``0.5 * alpha * ||W||^2`` joins each mini-batch's loss.
-    batch_size : int or "auto", default="auto"
-        Mini-batch size; ``"auto"`` means ``min(200, n_samples)``.
-    learning_rate_init : float, default=1e-3
-        Adam's learning rate.
-    max_iter : int, default=200
-        Maximum number of epochs.
-    tol : float, default=1e-4
-        Minimum improvement of the monitored loss over ``n_iter_no_change``
-        epochs before training stops.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data, monitor its loss, and
-        restore the weights of the best epoch at the end.
-    validation_fraction : float, default=0.1
-        Share of the training data held out when ``early_stopping`` is on.
-    n_iter_no_change : int, default=10
-        Patience, in epochs, of the stopping rule.
-    callbacks : list of skorch callbacks or (name, callback) pairs, default=None
-        Extra skorch callbacks; copies are trained.
-    device : str or torch.device, default="cpu"
-        ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"`` or ``"auto"``.
+    {{alpha..device}}
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling, the validation split and the
         corruption. The global torch RNG is left untouched.
-    verbose : int, default=0
-        0 prints nothing, 1 one line per epoch, 2 adds a progress bar.
+    {{verbose}}
 
     Attributes
     ----------
-    net_ : skorch.NeuralNet
-        The fitted skorch net; ``net_.module_`` is the torch module and
-        ``net_.history`` the per-epoch record.
-    device_ : torch.device
-        The device the model was trained on.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during fit, when ``X`` has string column names.
-    n_iter_ : int
-        Number of epochs run.
+    {{net_..n_iter_}}
     loss_curve_ : list of float
         Training loss (on corrupted inputs) per epoch.
-    validation_scores_ : list of float
-        Negative validation loss per epoch (only with ``early_stopping``).
-    best_validation_score_ : float
-        Best of ``validation_scores_`` (only with ``early_stopping``).
+    {{validation_scores_..best_validation_score_}}
     mean_ : ndarray of shape (n_features_in_,)
         Per-feature mean of the training data: the first fill of :meth:`impute`
         unless ``noise="masking"``.
@@ -105,10 +66,7 @@ default="relu"
         Per-feature minimum of the training data (the "pepper" value).
     data_max_ : ndarray of shape (n_features_in_,)
         Per-feature maximum of the training data (the "salt" value).
-    latent_mean_ : ndarray of shape (n_components,)
-        Mean of the training codes, used by :meth:`sample`.
-    latent_covariance_ : ndarray of shape (n_components, n_components)
-        Covariance of the training codes, used by :meth:`sample`.
+    {{latent_mean_..latent_covariance_}}
 
     See Also
     --------

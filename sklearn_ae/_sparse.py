@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._autoencoder import AutoencoderTransformer
+from ._docstrings import fill_docstring
 from .nn._regularised import SPARSITIES, SparseAutoencoder
 
 #: A code entry counts as zero in ``code_zero_fraction_`` when its magnitude
@@ -13,6 +14,7 @@ from .nn._regularised import SPARSITIES, SparseAutoencoder
 ZERO_TOLERANCE = 1e-2
 
 
+@fill_docstring
 class SparseAE(AutoencoderTransformer):
     """Sparse autoencoder: a penalty keeps most code units near zero.
 
@@ -38,65 +40,23 @@ class SparseAE(AutoencoderTransformer):
     sparsity_target : float, default=0.05
         Target mean activation ``rho`` of each code unit, in (0, 1); used by
         the KL form only.
-    hidden_layer_sizes : tuple of int, default=(256, 64)
-        Widths of the encoder's hidden layers; the decoder mirrors them.
-    activation : {"relu", "tanh", "logistic", "identity", "elu", "gelu", "silu"}, \
-default="relu"
-        Activation of the hidden layers.
-    loss : {"squared_error", "binary_crossentropy"}, default="squared_error"
-        Reconstruction loss. Cross-entropy requires inputs in [0, 1].
-    alpha : float, default=1e-4
-        Strength of the L2 penalty on the weights (not the biases), with
-        :class:`~sklearn.neural_network.MLPRegressor`'s scaling: the term
-        ``0.5 * alpha * ||W||^2`` joins each mini-batch's loss. With the L1
-        form it also keeps the decoder from growing without bound to shrink
-        the code.
-    batch_size : int or "auto", default="auto"
-        Mini-batch size; ``"auto"`` means ``min(200, n_samples)``. The KL
-        form estimates ``rho_hat`` per mini-batch, so very small batches
-        make it noisy.
-    learning_rate_init : float, default=1e-3
-        Adam's learning rate.
-    max_iter : int, default=200
-        Maximum number of epochs.
-    tol : float, default=1e-4
-        Minimum improvement of the monitored loss over ``n_iter_no_change``
-        epochs before training stops.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data, monitor its loss, and
-        restore the weights of the best epoch at the end.
-    validation_fraction : float, default=0.1
-        Share of the training data held out when ``early_stopping`` is on.
-    n_iter_no_change : int, default=10
-        Patience, in epochs, of the stopping rule.
-    callbacks : list of skorch callbacks or (name, callback) pairs, default=None
-        Extra skorch callbacks; copies are trained.
-    device : str or torch.device, default="cpu"
-        ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"`` or ``"auto"``.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling and the validation split.
-    verbose : int, default=0
-        0 prints nothing, 1 one line per epoch, 2 adds a progress bar.
+    {{hidden_layer_sizes..alpha}}
+        With the L1 form it also keeps the decoder from growing without bound
+        to shrink the code.
+    {{batch_size}}
+        The KL form estimates ``rho_hat`` per mini-batch, so very small
+        batches make it noisy.
+    {{learning_rate_init..verbose}}
 
     Attributes
     ----------
     net_ : skorch.NeuralNet
         The fitted skorch net; ``net_.history`` records ``train_reconstruction``
         and ``train_sparsity`` (the weighted penalty) per epoch.
-    device_ : torch.device
-        The device the model was trained on.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during fit, when ``X`` has string column names.
-    n_iter_ : int
-        Number of epochs run.
+    {{device_..n_iter_}}
     loss_curve_ : list of float
         Training loss (reconstruction plus penalty) per epoch.
-    validation_scores_ : list of float
-        Negative validation loss per epoch (only with ``early_stopping``).
-    best_validation_score_ : float
-        Best of ``validation_scores_`` (only with ``early_stopping``).
+    {{validation_scores_..best_validation_score_}}
     code_mean_activation_ : ndarray of shape (n_components,)
         Mean activation of each code unit on the training data: ``mean |z_j|``
         for the L1 form, ``mean z_j`` (to compare with ``sparsity_target``)
@@ -106,10 +66,7 @@ default="relu"
         at most ``1e-2`` times the largest magnitude among all training code
         entries. Relative, so that shrinking the whole code (which the L1
         penalty also rewards) does not count as sparsity.
-    latent_mean_ : ndarray of shape (n_components,)
-        Mean of the training codes, used by :meth:`sample`.
-    latent_covariance_ : ndarray of shape (n_components, n_components)
-        Covariance of the training codes, used by :meth:`sample`.
+    {{latent_mean_..latent_covariance_}}
 
     See Also
     --------

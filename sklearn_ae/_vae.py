@@ -9,6 +9,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseAutoencoder
+from ._docstrings import fill_docstring
 from ._net import batched_apply
 from .callbacks import KLWarmup
 from .nn._vae import LIKELIHOODS, VariationalAutoencoder, gaussian_kl
@@ -37,6 +38,7 @@ def iwae_noise(n_samples, n_components):
     return torch.randn((n_samples, n_components), generator=generator, dtype=torch.float64)
 
 
+@fill_docstring
 class VAETransformer(BaseAutoencoder):
     """Variational autoencoder as a scikit-learn transformer.
 
@@ -101,44 +103,20 @@ class VAETransformer(BaseAutoencoder):
         in ``K``. On a 10-component model of MNIST digits, ``K = 50`` gains
         13 nats over ``K = 1`` (the ELBO) and stays 7 nats (2%) below
         ``K = 5000``: compare models at the same ``K``.
-    hidden_layer_sizes : tuple of int, default=(256, 64)
-        Widths of the encoder's hidden layers; the decoder mirrors them.
+    {{hidden_layer_sizes}}
         ``()`` with ``activation="identity"`` gives a linear VAE, whose
         optimum is probabilistic PCA.
-    activation : {"relu", "tanh", "logistic", "identity", "elu", "gelu", "silu"}, \
-default="relu"
-        Activation of the hidden layers.
-    alpha : float, default=1e-4
-        Strength of the L2 penalty on the weights (not the biases), applied
-        as Adam's weight decay.
-    batch_size : int or "auto", default="auto"
-        Mini-batch size; ``"auto"`` means ``min(200, n_samples)``.
-    learning_rate_init : float, default=1e-3
-        Adam's learning rate.
-    max_iter : int, default=200
-        Maximum number of epochs.
+    {{activation}}
+    {{alpha..max_iter}}
     tol : float, default=1e-4
         Training stops when the monitored loss (negative beta-ELBO, in nats
         per sample) has not improved by at least ``tol`` for
         ``n_iter_no_change`` consecutive epochs.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data, monitor its loss, and
-        restore the weights of the best epoch at the end.
-    validation_fraction : float, default=0.1
-        Share of the training data held out when ``early_stopping`` is on.
-    n_iter_no_change : int, default=10
-        Patience, in epochs, of the stopping rule.
-    callbacks : list of skorch callbacks or (name, callback) pairs, default=None
-        Extra skorch callbacks. Copies are trained, so the list passed in is
-        never modified.
-    device : str or torch.device, default="cpu"
-        ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"`` or ``"auto"`` (CUDA if
-        available). Resolved at fit; outputs are always NumPy arrays.
+    {{early_stopping..device}}
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling, the reparameterisation noise
         and the validation split. The global torch RNG is left untouched.
-    verbose : int, default=0
-        0 prints nothing, 1 one line per epoch, 2 adds a progress bar.
+    {{verbose}}
 
     Attributes
     ----------
@@ -146,14 +124,7 @@ default="relu"
         The fitted skorch net; ``net_.module_`` is the torch module and
         ``net_.history`` the per-epoch record, with ``train_reconstruction``
         and ``train_kl`` (and ``valid_*`` with early stopping).
-    device_ : torch.device
-        The device the model was trained on.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during fit, when ``X`` has string column names.
-    n_iter_ : int
-        Number of epochs run.
+    {{device_..n_iter_}}
     loss_curve_ : list of float
         Negative beta-ELBO per epoch (nats per sample, at the target
         ``beta`` even during a warm-up, single-sample estimate).
@@ -161,10 +132,7 @@ default="relu"
         Mean ``-E_q[log p(x | z)]`` per epoch, nats per sample.
     kl_curve_ : list of float
         Mean ``KL(q(z | x) || p(z))`` per epoch, nats per sample.
-    validation_scores_ : list of float
-        Negative validation loss per epoch (only with ``early_stopping``).
-    best_validation_score_ : float
-        Best of ``validation_scores_`` (only with ``early_stopping``).
+    {{validation_scores_..best_validation_score_}}
     kl_per_unit_ : ndarray of shape (n_components,)
         Mean KL of each latent unit over the training data, in nats. A unit
         near 0 carries no information (posterior collapse).
