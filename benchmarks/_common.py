@@ -19,10 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-#: Where results go unless ``--out`` says otherwise (git-ignored).
+#: Where results go unless ``--out`` says otherwise (git-ignored); the published ones
+#: are in ``docs/benchmarks/``.
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-#: Where the published tables and figures live.
-DOCS_DIR = Path(__file__).resolve().parents[1] / "docs" / "benchmarks"
 
 MB = 2.0**20
 
@@ -260,11 +259,6 @@ def _csv_value(value):
     if isinstance(value, float):
         return f"{value:.6g}"
     return value
-
-
-def read_csv(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def markdown_table(rows, columns, headers=None, formats=None):

@@ -574,6 +574,7 @@ def plot_results(rows, path, *, title="", raw_acc=None):
             if not points:
                 continue
             qs, values = zip(*sorted(points), strict=True)
+            # PPCA's curves mostly lie on PCA's: thick PCA below, dashed PPCA over it.
             ax.plot(
                 qs,
                 values,
@@ -581,6 +582,8 @@ def plot_results(rows, path, *, title="", raw_acc=None):
                 label=name,
                 color=colors[name],
                 linewidth=2.5 if name == "PCA" else 1.5,
+                linestyle="--" if name == "PPCA" else "-",
+                zorder=3 if name == "PPCA" else 2,
             )
         if key == "accuracy" and raw_acc:
             ax.axhline(raw_acc, color="gray", linestyle=":", label="raw features")

@@ -179,9 +179,7 @@ def memory_pass(
             for phase, mem in (("fit", fit_mem), ("transform", transform_mem)):
                 for kind, value in mem.items():
                     row[f"{prefix}_{phase}_peak_{kind}"] = value
-            del model
         results.append(row)
-        del X
     return results
 
 

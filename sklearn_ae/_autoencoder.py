@@ -111,7 +111,9 @@ class AutoencoderTransformer(BaseAutoencoder):
         return X, y
 
     def _after_fit(self, X, y):
-        codes = self.transform(X).astype(np.float64)
+        # The float32 network is exact enough for these statistics; float64
+        # inference would copy the network and double the cost of this pass.
+        codes = self.transform(X.astype(np.float32, copy=False)).astype(np.float64)
         self.latent_mean_ = codes.mean(axis=0)
         # ddof=0 and a 2-D result even for one sample or one component.
         self.latent_covariance_ = np.atleast_2d(np.cov(codes, rowvar=False, bias=True))

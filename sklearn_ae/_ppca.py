@@ -276,7 +276,9 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         L = self._cholesky_M()
-        WtX = (X - self.mean_) @ self.components_.T
+        # Project first, then centre in the small latent space: centring X itself
+        # would allocate a copy of the whole input.
+        WtX = X @ self.components_.T - self.mean_ @ self.components_.T
         return linalg.cho_solve((L, True), WtX.T).T
 
     def inverse_transform(self, X):
