@@ -97,8 +97,8 @@ class AutoencoderTransformer(BaseAutoencoder):
         )
         self.loss = loss
 
-    def _module_params(self, n_features):
-        return {**super()._module_params(n_features), "loss": self.loss}
+    def _module_params(self, X):
+        return {**super()._module_params(X), "loss": self.loss}
 
     def _validate_training_data(self, X, y):
         X, y = super()._validate_training_data(X, y)
@@ -114,6 +114,10 @@ class AutoencoderTransformer(BaseAutoencoder):
         # The float32 network is exact enough for these statistics; float64
         # inference would copy the network and double the cost of this pass.
         codes = self.transform(X.astype(np.float32, copy=False)).astype(np.float64)
+        self._fit_code_statistics(codes)
+
+    def _fit_code_statistics(self, codes):
+        """Statistics of the training ``codes`` (float64) that the fitted model keeps."""
         self.latent_mean_ = codes.mean(axis=0)
         # ddof=0 and a 2-D result even for one sample or one component.
         self.latent_covariance_ = np.atleast_2d(np.cov(codes, rowvar=False, bias=True))

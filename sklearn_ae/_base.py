@@ -21,6 +21,7 @@ from skorch.callbacks import EarlyStopping, ProgressBar
 from skorch.helper import predefined_split
 
 from ._net import (
+    INFERENCE_BATCH_ROWS,
     BatchIterator,
     FiniteLossGuard,
     TensorDataset,
@@ -99,10 +100,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.verbose = verbose
 
     # ------------------------------------------------------------------ hooks
-    def _module_params(self, n_features):
-        """Keyword arguments of ``_module_class`` for ``n_features`` inputs."""
+    def _module_params(self, X):
+        """Keyword arguments of ``_module_class`` for the validated training data ``X``."""
         return {
-            "n_features": n_features,
+            "n_features": X.shape[1],
             "n_components": self.n_components,
             "hidden_layer_sizes": self._hidden_sizes(),
             "activation": self.activation,
@@ -230,7 +231,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 device=str(device),
                 # The pickled module is a class of ours, not bare tensors.
                 torch_load_kwargs={"weights_only": False},
-                **{f"module__{k}": v for k, v in self._module_params(X.shape[1]).items()},
+                **{f"module__{k}": v for k, v in self._module_params(X).items()},
             )
             net.fit(train, None)
         # The validation data is not needed any more: keep it out of pickles.
@@ -255,8 +256,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return self
 
     # --------------------------------------------------------------- inference
-    def _apply(self, fn, X):
-        return batched_apply(self.net_.module_, fn, X, device=self.net_.device)
+    def _apply(self, fn, X, batch_rows=INFERENCE_BATCH_ROWS):
+        return batched_apply(
+            self.net_.module_, fn, X, device=self.net_.device, batch_rows=batch_rows
+        )
 
     def _check_X(self, X):
         check_is_fitted(self)

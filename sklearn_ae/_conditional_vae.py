@@ -178,13 +178,13 @@ class ConditionalVAE(VAETransformer):
             )
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         check_classification_targets(y)
-        self._prepare_training(X)
+        self._check_likelihood_support(X)
         self.classes_, y_index, counts = np.unique(y, return_inverse=True, return_counts=True)
         self.class_prior_ = counts / counts.sum()
         return X, y_index
 
-    def _module_params(self, n_features):
-        return {**super()._module_params(n_features), "n_classes": len(self.classes_)}
+    def _module_params(self, X):
+        return {**super()._module_params(X), "n_classes": len(self.classes_)}
 
     def _training_inputs(self, X, y, device):
         onehot = np.eye(len(self.classes_))[y]

@@ -7,7 +7,6 @@ from sklearn.utils._param_validation import Interval
 
 from ._autoencoder import AutoencoderTransformer
 from ._docstrings import fill_docstring
-from ._net import batched_apply
 from .nn._regularised import ContractiveAutoencoder
 
 # Rows per batch of :meth:`ContractiveAE.jacobian_norm`: each row holds a
@@ -130,8 +129,8 @@ class ContractiveAE(AutoencoderTransformer):
         )
         self.contractive_weight = contractive_weight
 
-    def _module_params(self, n_features):
-        return {**super()._module_params(n_features), "contractive_weight": self.contractive_weight}
+    def _module_params(self, X):
+        return {**super()._module_params(X), "contractive_weight": self.contractive_weight}
 
     def jacobian_norm(self, X, *, squared=True):
         """Frobenius norm of the encoder's Jacobian at each row of ``X``.
@@ -152,11 +151,7 @@ class ContractiveAE(AutoencoderTransformer):
         norms : ndarray of shape (n_samples,), float64
         """
         X = self._check_X(X).astype(np.float64, copy=False)
-        sq_norm = batched_apply(
-            self.net_.module_,
-            lambda module, x: module.jacobian_sq_norm(x),
-            X,
-            device=self.net_.device,
-            batch_rows=_JACOBIAN_BATCH_ROWS,
+        sq_norm = self._apply(
+            lambda module, x: module.jacobian_sq_norm(x), X, batch_rows=_JACOBIAN_BATCH_ROWS
         )
         return sq_norm if squared else np.sqrt(sq_norm)

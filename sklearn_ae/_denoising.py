@@ -182,9 +182,9 @@ class DenoisingAE(AutoencoderTransformer):
         self.mean_ = X.mean(axis=0, dtype=np.float64)
         return X, y
 
-    def _module_params(self, n_features):
+    def _module_params(self, X):
         return {
-            **super()._module_params(n_features),
+            **super()._module_params(X),
             "noise": self.noise,
             "noise_level": self.noise_level,
             "masked_loss": self.masked_loss,

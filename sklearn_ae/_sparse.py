@@ -146,17 +146,16 @@ class SparseAE(AutoencoderTransformer):
         self.sparsity_weight = sparsity_weight
         self.sparsity_target = sparsity_target
 
-    def _module_params(self, n_features):
+    def _module_params(self, X):
         return {
-            **super()._module_params(n_features),
+            **super()._module_params(X),
             "sparsity": self.sparsity,
             "sparsity_weight": self.sparsity_weight,
             "sparsity_target": self.sparsity_target,
         }
 
-    def _after_fit(self, X, y):
-        super()._after_fit(X, y)
-        codes = self.transform(X).astype(np.float64)
+    def _fit_code_statistics(self, codes):
+        super()._fit_code_statistics(codes)
         magnitude = np.abs(codes)
         self.code_mean_activation_ = magnitude.mean(axis=0)
         scale = magnitude.max() if magnitude.size else 0.0

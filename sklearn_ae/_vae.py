@@ -10,7 +10,6 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseAutoencoder
 from ._docstrings import fill_docstring
-from ._net import batched_apply
 from .callbacks import KLWarmup
 from .nn._vae import LIKELIHOODS, VariationalAutoencoder, gaussian_kl
 
@@ -263,19 +262,16 @@ class VAETransformer(BaseAutoencoder):
 
     def _validate_training_data(self, X, y):
         X, y = super()._validate_training_data(X, y)
-        self._prepare_training(X)
+        self._check_likelihood_support(X)
         return X, y
 
-    def _prepare_training(self, X):
-        self._check_likelihood_support(X)
+    def _module_params(self, X):
         # Root-mean-square feature standard deviation: the scale of the data,
         # used to start and to floor the learned Gaussian noise.
-        self._data_scale = float(np.sqrt(np.mean(np.var(X, axis=0, dtype=np.float64))))
-
-    def _module_params(self, n_features):
-        scale = self._data_scale if self._data_scale > 0 else 1.0
+        scale = float(np.sqrt(np.mean(np.var(X, axis=0, dtype=np.float64))))
+        scale = scale if scale > 0 else 1.0
         return {
-            **super()._module_params(n_features),
+            **super()._module_params(X),
             "likelihood": self.likelihood,
             "beta": self.beta,
             "noise_scale_floor": NOISE_SCALE_FLOOR * scale,
@@ -308,7 +304,6 @@ class VAETransformer(BaseAutoencoder):
             self.noise_scale_ = None
         else:
             self.noise_scale_ = self.net_.module_.noise_scale()
-        del self._data_scale
 
     def _kl_per_unit(self, mean, logvar, y):
         kl = gaussian_kl(torch.from_numpy(mean), torch.from_numpy(logvar))
@@ -428,8 +423,7 @@ class VAETransformer(BaseAutoencoder):
         splits the K samples when even one row would exceed the budget.
         """
         per_row = self.n_importance_samples * (self.n_features_in_ + self.n_components)
-        rows = max(1, _IWAE_CHUNK_ELEMENTS // per_row)
-        return batched_apply(self.net_.module_, fn, X, device=self.net_.device, batch_rows=rows)
+        return self._apply(fn, X, batch_rows=max(1, _IWAE_CHUNK_ELEMENTS // per_row))
 
     def score(self, X, y=None):
         """Mean estimated log-likelihood, in nats per sample (see :meth:`score_samples`).

@@ -106,16 +106,12 @@ def _draw_image_grid(
     Each image is its own :class:`~matplotlib.image.AxesImage`, placed with
     ``extent`` on a grid with a small gap; row labels go on the y ticks and
     column labels on the x ticks. Missing pixels (NaN) are shown in
-    ``bad_color``. Returns the list of images.
+    ``bad_color``; all images share the colour limits ``vmin``, ``vmax``.
+    Returns the list of images.
     """
     import matplotlib as mpl
 
     images = np.asarray(images, dtype=float)
-    finite = images[np.isfinite(images)]
-    if vmin is None:
-        vmin = float(finite.min()) if finite.size else 0.0
-    if vmax is None:
-        vmax = float(finite.max()) if finite.size else 1.0
     if isinstance(cmap, str):
         cmap = mpl.colormaps[cmap]
     cmap = cmap.with_extremes(bad=bad_color)
@@ -165,9 +161,8 @@ class _ImageGridPlotMixin:
         """``(images, n_cols, row_labels, col_labels, image_shape)`` to draw."""
 
     def _default_range(self, images):
-        """The colour range used when ``vmin``/``vmax`` are not given."""
+        """The values whose range sets ``vmin``/``vmax`` when they are not given."""
         return images
-        raise NotImplementedError
 
     def plot(self, ax=None, *, cmap="gray_r", vmin=None, vmax=None, bad_color="tab:red"):
         """Draw the images.
@@ -194,10 +189,13 @@ class _ImageGridPlotMixin:
         images, n_cols, row_labels, col_labels, image_shape = self._grid()
         reference = np.asarray(self._default_range(images), dtype=float)
         finite = reference[np.isfinite(reference)]
-        if vmin is None and finite.size:
-            vmin = float(finite.min())
-        if vmax is None and finite.size:
-            vmax = float(finite.max())
+        if not finite.size:
+            finite = np.asarray(images, dtype=float)
+            finite = finite[np.isfinite(finite)]
+        if vmin is None:
+            vmin = float(finite.min()) if finite.size else 0.0
+        if vmax is None:
+            vmax = float(finite.max()) if finite.size else 1.0
         self.images_ = _draw_image_grid(
             ax,
             images,

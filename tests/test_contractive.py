@@ -18,23 +18,9 @@ from sklearn_ae.nn._regularised import (
     mlp_jacobian_sq_norm,
 )
 
+from _helpers import low_rank_tanh_data, mnist_train_heldout
+
 FAST = {"hidden_layer_sizes": (16,), "max_iter": 3, "random_state": 0}
-
-
-def _data(n_samples=120, n_features=10, seed=0):
-    rng = np.random.default_rng(seed)
-    Z = rng.standard_normal((n_samples, 3))
-    return np.tanh(Z @ rng.standard_normal((3, n_features)))
-
-
-def _mnist():
-    from sklearn_ae.datasets import mnist_split
-
-    try:
-        X_train, X_test, _, _ = mnist_split(n_train=8000)
-    except FileNotFoundError as exc:
-        pytest.skip(str(exc))
-    return X_train, X_test[:1000]
 
 
 def _autograd_sq_norms(encoder, X):
@@ -83,7 +69,7 @@ def test_mlp_jacobian_sq_norm_one_sigmoid_layer_closed_form():
 
 @pytest.mark.parametrize("activation", ["tanh", "logistic", "relu", "gelu"])
 def test_contractive_ae_jacobian_norm_matches_independent_jacobians(activation):
-    X = _data()
+    X = low_rank_tanh_data()
     cae = ContractiveAE(
         n_components=3, hidden_layer_sizes=(12, 8), activation=activation, max_iter=3
     ).fit(X)
@@ -176,14 +162,14 @@ def test_mlp_jacobian_sq_norm_rejects_unknown_route():
 
 # --------------------------------------------------------------- the estimator
 def test_contractive_ae_zero_weight_is_the_plain_autoencoder():
-    X = _data()
+    X = low_rank_tanh_data()
     Z = ContractiveAE(n_components=3, contractive_weight=0.0, **FAST).fit_transform(X)
     Z_plain = AutoencoderTransformer(n_components=3, **FAST).fit_transform(X)
     assert_array_equal(Z, Z_plain)
 
 
 def test_contractive_ae_penalty_contracts_on_small_data():
-    X = _data(n_samples=300)
+    X = low_rank_tanh_data(n_samples=300)
     params = {"n_components": 3, "hidden_layer_sizes": (32,), "activation": "tanh"}
     params |= {"max_iter": 60, "random_state": 0}
     weak = ContractiveAE(contractive_weight=0.0, **params).fit(X)
@@ -192,7 +178,7 @@ def test_contractive_ae_penalty_contracts_on_small_data():
 
 
 def test_contractive_ae_history_logs_terms():
-    cae = ContractiveAE(n_components=3, **FAST).fit(_data())
+    cae = ContractiveAE(n_components=3, **FAST).fit(low_rank_tanh_data())
     history = cae.net_.history
     recon = np.asarray(history[:, "train_reconstruction"])
     penalty = np.asarray(history[:, "train_contractive"])
@@ -201,7 +187,7 @@ def test_contractive_ae_history_logs_terms():
 
 
 def test_contractive_ae_transform_is_row_wise_and_deterministic():
-    X = _data()
+    X = low_rank_tanh_data()
     cae = ContractiveAE(n_components=3, **FAST).fit(X)
     Z = cae.transform(X)
     assert_array_equal(Z, cae.transform(X))
@@ -210,7 +196,7 @@ def test_contractive_ae_transform_is_row_wise_and_deterministic():
 
 
 def test_contractive_ae_jacobian_norm_rejects_wrong_width():
-    X = _data()
+    X = low_rank_tanh_data()
     cae = ContractiveAE(n_components=3, **FAST).fit(X)
     with pytest.raises(ValueError, match="X has 9 features, but ContractiveAE is expecting 10"):
         cae.jacobian_norm(X[:, :9])
@@ -218,13 +204,13 @@ def test_contractive_ae_jacobian_norm_rejects_wrong_width():
 
 def test_contractive_ae_rejects_negative_weight():
     with pytest.raises(InvalidParameterError, match="'contractive_weight' parameter"):
-        ContractiveAE(contractive_weight=-0.1, **FAST).fit(_data())
+        ContractiveAE(contractive_weight=-0.1, **FAST).fit(low_rank_tanh_data())
 
 
 # --------------------------------------------------------------- quality (MNIST)
 @pytest.mark.slow
 def test_contractive_ae_mnist_jacobian_norm_lower_than_plain_ae():
-    X_train, X_test = _mnist()
+    X_train, X_test = mnist_train_heldout()
     params = {
         "n_components": 32,
         "hidden_layer_sizes": (256,),

@@ -13,6 +13,8 @@ from sklearn_ae._autoencoder import AutoencoderTransformer
 from sklearn_ae._denoising import DenoisingAE
 from sklearn_ae.nn._regularised import DenoisingAutoencoder
 
+from _helpers import mnist_train_heldout
+
 NOISES = ["gaussian", "masking", "salt_and_pepper"]
 FAST = {"hidden_layer_sizes": (16,), "max_iter": 3, "random_state": 0}
 
@@ -23,16 +25,6 @@ def _data(n_samples=120, n_features=10, seed=0):
     Z = rng.standard_normal((n_samples, 3))
     X = 1 / (1 + np.exp(-Z @ rng.standard_normal((3, n_features))))
     return X * np.linspace(0.5, 1.0, n_features)
-
-
-def _mnist():
-    from sklearn_ae.datasets import mnist_split
-
-    try:
-        X_train, X_test, _, _ = mnist_split(n_train=8000)
-    except FileNotFoundError as exc:
-        pytest.skip(str(exc))
-    return X_train, X_test[:1000]
 
 
 # --------------------------------------------------------------- corruption
@@ -325,7 +317,7 @@ MNIST_NOISE_LEVELS = {"gaussian": 1.0, "masking": 0.5, "salt_and_pepper": 0.4}
 
 @pytest.fixture(scope="module")
 def mnist_plain_ae():
-    X_train, X_test = _mnist()
+    X_train, X_test = mnist_train_heldout()
     return X_train, X_test, AutoencoderTransformer(**MNIST_NET).fit(X_train)
 
 

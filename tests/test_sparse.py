@@ -10,23 +10,9 @@ from sklearn_ae._autoencoder import AutoencoderTransformer
 from sklearn_ae._sparse import SparseAE
 from sklearn_ae.nn._regularised import SparseAutoencoder
 
+from _helpers import low_rank_tanh_data, mnist_train_heldout
+
 FAST = {"hidden_layer_sizes": (16,), "max_iter": 3, "random_state": 0}
-
-
-def _data(n_samples=120, n_features=10, seed=0):
-    rng = np.random.default_rng(seed)
-    Z = rng.standard_normal((n_samples, 3))
-    return np.tanh(Z @ rng.standard_normal((3, n_features)))
-
-
-def _mnist():
-    from sklearn_ae.datasets import mnist_split
-
-    try:
-        X_train, X_test, _, _ = mnist_split(n_train=8000)
-    except FileNotFoundError as exc:
-        pytest.skip(str(exc))
-    return X_train, X_test[:1000]
 
 
 # --------------------------------------------------------------- the penalty
@@ -69,20 +55,20 @@ def test_sparse_ae_loss_adds_the_penalty():
 
 # --------------------------------------------------------------- the estimator
 def test_sparse_ae_kl_codes_are_sigmoid_units():
-    X = _data()
+    X = low_rank_tanh_data()
     Z = SparseAE(n_components=6, sparsity="kl", **FAST).fit_transform(X)
     assert ((Z > 0) & (Z < 1)).all()
 
 
 def test_sparse_ae_l1_codes_are_linear():
-    Z = SparseAE(n_components=6, sparsity="l1", **FAST).fit_transform(_data())
+    Z = SparseAE(n_components=6, sparsity="l1", **FAST).fit_transform(low_rank_tanh_data())
     assert (Z < 0).any() and (Z > 0).any()
 
 
 @pytest.mark.parametrize("sparsity", ["l1", "kl"])
 def test_sparse_ae_overcomplete_code(sparsity):
     # The code may be wider than the input.
-    X = _data(n_features=5)
+    X = low_rank_tanh_data(n_features=5)
     sae = SparseAE(n_components=20, sparsity=sparsity, **FAST).fit(X)
     Z = sae.transform(X)
     assert Z.shape == (len(X), 20)
@@ -92,7 +78,7 @@ def test_sparse_ae_overcomplete_code(sparsity):
 
 @pytest.mark.parametrize("sparsity", ["l1", "kl"])
 def test_sparse_ae_achieved_sparsity_attributes(sparsity):
-    X = _data()
+    X = low_rank_tanh_data()
     sae = SparseAE(n_components=8, sparsity=sparsity, **FAST).fit(X)
     magnitude = np.abs(sae.transform(X))
     assert sae.code_mean_activation_.shape == (8,)
@@ -107,7 +93,7 @@ def test_sparse_ae_achieved_sparsity_attributes(sparsity):
 def test_sparse_ae_zero_fraction_is_relative_to_code_scale():
     # Scaling the encoder's output layer (and undoing it in the decoder)
     # shrinks the L1 penalty, not the sparsity: the zero fraction must not move.
-    X = _data()
+    X = low_rank_tanh_data()
     sae = SparseAE(n_components=8, **FAST).fit(X)
     before = sae.code_zero_fraction_
     last = sae.net_.module_.encoder[-1]
@@ -120,7 +106,9 @@ def test_sparse_ae_zero_fraction_is_relative_to_code_scale():
 
 @pytest.mark.parametrize("sparsity", ["l1", "kl"])
 def test_sparse_ae_history_logs_terms(sparsity):
-    sae = SparseAE(n_components=4, sparsity=sparsity, sparsity_weight=0.1, **FAST).fit(_data())
+    sae = SparseAE(n_components=4, sparsity=sparsity, sparsity_weight=0.1, **FAST).fit(
+        low_rank_tanh_data()
+    )
     history = sae.net_.history
     recon = np.asarray(history[:, "train_reconstruction"])
     penalty = np.asarray(history[:, "train_sparsity"])
@@ -129,14 +117,14 @@ def test_sparse_ae_history_logs_terms(sparsity):
 
 
 def test_sparse_ae_zero_weight_is_the_plain_autoencoder():
-    X = _data()
+    X = low_rank_tanh_data()
     Z = SparseAE(n_components=3, sparsity="l1", sparsity_weight=0.0, **FAST).fit_transform(X)
     Z_plain = AutoencoderTransformer(n_components=3, **FAST).fit_transform(X)
     assert_array_equal(Z, Z_plain)
 
 
 def test_sparse_ae_weight_changes_training():
-    X = _data()
+    X = low_rank_tanh_data()
     Z0 = SparseAE(n_components=3, sparsity_weight=0.0, **FAST).fit_transform(X)
     Z1 = SparseAE(n_components=3, sparsity_weight=0.1, **FAST).fit_transform(X)
     assert not np.allclose(Z0, Z1)
@@ -153,7 +141,7 @@ def test_sparse_ae_weight_changes_training():
 )
 def test_sparse_ae_rejects_bad_params(params, match):
     with pytest.raises(InvalidParameterError, match=match):
-        SparseAE(**params, **FAST).fit(_data())
+        SparseAE(**params, **FAST).fit(low_rank_tanh_data())
 
 
 def test_sparse_module_rejects_bad_params():
@@ -180,7 +168,7 @@ def _test_error(model, X):
 @pytest.fixture(scope="module")
 def mnist_fit():
     """``fit(**penalty)``: a SparseAE of MNIST_NET on MNIST, fitted once per module."""
-    X_train, X_test = _mnist()
+    X_train, X_test = mnist_train_heldout()
     fitted = {}
 
     def fit(**params):

@@ -10,8 +10,8 @@ from ._layers import make_mlp
 class Autoencoder(nn.Module):
     """Undercomplete MLP autoencoder ``x -> z -> x'`` with a mirrored decoder.
 
-    The hooks subclasses override are small on purpose: ``corrupt`` (the
-    training-time input path), ``penalty`` (extra loss terms computed from
+    The hooks subclasses override are small on purpose: ``corrupt_with_mask``
+    (the training-time input path), ``penalty`` (extra loss terms computed from
     the batch and the forward outputs), and ``loss_terms`` (names of the
     extra terms to log).
 
@@ -65,27 +65,37 @@ class Autoencoder(nn.Module):
         out = self.decoder(z)
         return torch.sigmoid(out) if self.loss_name == "binary_crossentropy" else out
 
+    def corrupt_with_mask(self, x):
+        """Training-time input corruption ``(x_tilde, mask)``; the plain autoencoder has none.
+
+        ``mask`` marks the corrupted entries (``None`` when there are none to
+        mark); it reaches :meth:`loss` as ``outputs["mask"]``.
+        """
+        return x, None
+
     def corrupt(self, x):
-        """Training-time input corruption; the plain autoencoder has none."""
-        return x
+        """The corrupted input alone."""
+        return self.corrupt_with_mask(x)[0]
 
     def forward(self, x):
-        x_in = self.corrupt(x) if self.training else x
+        x_in, mask = self.corrupt_with_mask(x) if self.training else (x, None)
         z = self.encode(x_in)
         # The decoder's raw output: logits under cross-entropy, so that the loss
         # can use the numerically stable ``*_with_logits`` form.
-        return {"z": z, "recon": self.decoder(z), "input": x_in}
+        return {"z": z, "recon": self.decoder(z), "input": x_in, "mask": mask}
+
+    def entry_error(self, recon, x):
+        """Per-entry reconstruction error; ``recon`` is the decoder's raw output."""
+        if self.loss_name == "binary_crossentropy":
+            return F.binary_cross_entropy_with_logits(recon, x, reduction="none")
+        return (recon - x).square()
 
     def reconstruction_error(self, recon, x):
         """Per-sample reconstruction error, averaged over features.
 
         ``recon`` is the decoder's raw output (logits under cross-entropy).
         """
-        if self.loss_name == "binary_crossentropy":
-            err = F.binary_cross_entropy_with_logits(recon, x, reduction="none")
-        else:
-            err = (recon - x).square()
-        return err.mean(dim=1)
+        return self.entry_error(recon, x).mean(dim=1)
 
     def penalty(self, outputs, x):
         """Extra loss terms ``{name: scalar}``, added to the reconstruction loss."""

@@ -1,7 +1,7 @@
 """Regularised autoencoders: denoising, sparse and contractive.
 
 Each module is the plain :class:`~sklearn_ae.nn.Autoencoder` plus the one
-piece that differs: the training-time input path (:meth:`corrupt`) or an
+piece that differs: the training-time input path (``corrupt_with_mask``) or an
 extra loss term (:meth:`penalty`).
 """
 
@@ -10,7 +10,6 @@ import math
 import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
-from torch.nn import functional as F
 
 from ._autoencoder import Autoencoder
 
@@ -96,21 +95,11 @@ class DenoisingAutoencoder(Autoencoder):
         value = torch.where(salt, self.feature_max.to(x.dtype), self.feature_min.to(x.dtype))
         return torch.where(hit, value, x), hit
 
-    def corrupt(self, x):
-        return self.corrupt_with_mask(x)[0]
-
-    def forward(self, x):
-        if not self.training:
-            return super().forward(x)
-        x_in, mask = self.corrupt_with_mask(x)
-        z = self.encode(x_in)
-        return {"z": z, "recon": self.decoder(z), "input": x_in, "mask": mask}
-
     def loss(self, outputs, x):
         mask = outputs.get("mask")
         if not (self.masked_loss and mask is not None):
             return super().loss(outputs, x)
-        err = _entry_error(self.loss_name, outputs["recon"], x)
+        err = self.entry_error(outputs["recon"], x)
         # Mean over the masked entries of the batch; a batch with none masked
         # contributes a zero loss (and no gradient) instead of 0 / 0.
         recon = (err * mask).sum() / mask.sum().clamp(min=1)
@@ -246,13 +235,6 @@ class ContractiveAutoencoder(Autoencoder):
 
     def penalty(self, outputs, x):
         return {"contractive": self.contractive_weight * outputs["jacobian_sq_norm"].mean()}
-
-
-def _entry_error(loss_name, recon, x):
-    """Per-entry reconstruction error (``recon`` raw: logits under cross-entropy)."""
-    if loss_name == "binary_crossentropy":
-        return F.binary_cross_entropy_with_logits(recon, x, reduction="none")
-    return (recon - x).square()
 
 
 _SQRT_2PI = math.sqrt(2 * math.pi)

@@ -1,0 +1,26 @@
+"""Data helpers shared by several test modules."""
+
+import numpy as np
+import pytest
+
+
+def low_rank_tanh_data(n_samples=120, n_features=10, seed=0):
+    """Smooth data on a 3-D manifold: tanh of a random rank-3 projection."""
+    rng = np.random.default_rng(seed)
+    Z = rng.standard_normal((n_samples, 3))
+    return np.tanh(Z @ rng.standard_normal((3, n_features)))
+
+
+def mnist_train_heldout(n_heldout=1000):
+    """MNIST's 8,000 training digits and the first ``n_heldout`` held-out ones.
+
+    Skips when the IDX files are not where :func:`sklearn_ae.datasets.load_mnist`
+    looks (CI always has them beside the checkout).
+    """
+    from sklearn_ae.datasets import mnist_split
+
+    try:
+        X_train, X_test, _, _ = mnist_split(n_train=8000)
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
+    return X_train, X_test[:n_heldout]
