@@ -28,14 +28,17 @@ MB = 2.0**20
 
 # ----------------------------------------------------------------- devices
 def resolve_device(device):
-    """``"auto"`` -> ``"cuda"`` when available, else ``"cpu"``; a missing CUDA is an error."""
-    import torch
+    """The ``--device`` option as the estimators resolve it, as a string (``"auto"`` too).
 
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if str(device).startswith("cuda") and not torch.cuda.is_available():
-        raise SystemExit(f"--device {device} was requested but CUDA is not available here.")
-    return str(device)
+    :func:`sklearn_ae._utils.resolve_device` does the work; a device that this machine
+    does not have ends the script with its message.
+    """
+    from sklearn_ae._utils import resolve_device as _resolve
+
+    try:
+        return str(_resolve(device))
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def synchronize(device):
@@ -208,24 +211,25 @@ def probe_self_check(n_bytes):
 
 
 # -------------------------------------------------------------------- data
-def mnist_or_random(n_samples=8000, *, mnist_path=None, seed=0):
+def mnist_or_random(n_samples=8000, *, mnist_path=None, seed=0, data="mnist"):
     """MNIST-sized training data: the real digits when present, else uniform noise.
 
-    Returns ``(X, source)`` with ``X`` float32 of shape ``(n_samples, 784)``; rows are
-    resampled (with replacement) when more are asked for than MNIST's 10,000.
+    Returns ``(X, source)`` with ``X`` float32 of shape ``(n_samples, 784)``: the first
+    ``n_samples`` MNIST digits, resampled (with replacement) when more are asked for
+    than MNIST's 10,000. ``data="random"`` gives the noise without looking for MNIST.
     """
     from sklearn_ae.datasets import load_mnist
 
     try:
-        X, _ = load_mnist(mnist_path)
-        source = "MNIST"
+        X = load_mnist(mnist_path)[0] if data == "mnist" else None
     except FileNotFoundError:
-        rng = np.random.default_rng(seed)
+        X = None
+    rng = np.random.default_rng(seed)
+    if X is None:
         return rng.random((n_samples, 784), dtype=np.float32), "random uniform [0, 1]"
     if n_samples <= len(X):
-        return np.ascontiguousarray(X[:n_samples]), source
-    rng = np.random.default_rng(seed)
-    return X[rng.integers(len(X), size=n_samples)], f"{source} resampled"
+        return np.ascontiguousarray(X[:n_samples]), "MNIST"
+    return X[rng.integers(len(X), size=n_samples)], "MNIST resampled"
 
 
 # ------------------------------------------------------------------ output

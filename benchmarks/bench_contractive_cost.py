@@ -34,26 +34,27 @@ Run::
 """
 
 import argparse
-import csv
 import itertools
-import os
-import platform
 import statistics
 import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 import torch
+from _common import (
+    RESULTS_DIR,
+    add_threads_argument,
+    environment,
+    mnist_or_random,
+    resolve_device,
+    set_threads,
+    write_csv,
+)
 from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import Callback
 
-from sklearn_ae._autoencoder import AutoencoderTransformer
-from sklearn_ae._contractive import ContractiveAE
-from sklearn_ae.datasets import MNIST_ENV, mnist_split
-from sklearn_ae.nn._regularised import ContractiveAutoencoder, mlp_jacobian_sq_norm
-
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
+from sklearn_ae import AutoencoderTransformer, ContractiveAE
+from sklearn_ae.nn import ContractiveAutoencoder, mlp_jacobian_sq_norm
 
 
 class _AutogradContractiveAutoencoder(ContractiveAutoencoder):
@@ -108,17 +109,6 @@ MODELS = {
 }
 
 
-def load_data(args):
-    if args.data == "mnist":
-        try:
-            X, _, _, _ = mnist_split(args.mnist_path, n_train=args.n_samples)
-            return np.ascontiguousarray(X), "MNIST"
-        except FileNotFoundError as exc:
-            print(f"{exc}\nFalling back to random data of the same shape.")
-    rng = np.random.default_rng(0)
-    return rng.random((args.n_samples, 784), dtype=np.float32), "random uniform [0, 1]"
-
-
 def fit_once(name, X, args, seed):
     params = {
         "n_components": args.n_components,
@@ -168,8 +158,9 @@ def main(argv=None):
     parser.add_argument("--data", choices=["mnist", "random"], default="mnist")
     parser.add_argument(
         "--mnist-path",
-        default=os.environ.get(MNIST_ENV),
-        help=f"folder with MNIST's IDX files (default: ${MNIST_ENV}, else ../shared/data/mnist)",
+        default=None,
+        help="folder with MNIST's IDX files (default: $SKLEARN_AE_MNIST, "
+        "else the repository's data/mnist)",
     )
     parser.add_argument("--n-samples", type=int, default=8000)
     parser.add_argument("--hidden", type=int, nargs="+", default=[512, 128])
@@ -179,13 +170,8 @@ def main(argv=None):
     parser.add_argument("--contractive-weight", type=float, default=0.1)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="torch threads (0: torch's default); one is the steadiest on a shared machine",
-    )
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    add_threads_argument(parser, default=1)
     parser.add_argument(
         "--reference",
         action="store_true",
@@ -193,10 +179,10 @@ def main(argv=None):
     )
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "contractive_cost.csv")
     args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    set_threads(args.threads)
+    args.device = resolve_device(args.device)
 
-    X, source = load_data(args)
+    X, source = mnist_or_random(args.n_samples, mnist_path=args.mnist_path, data=args.data)
     names = ["plain", "contractive"]
     if args.reference:
         names += ["contractive_direct", "contractive_autograd"]
@@ -204,8 +190,7 @@ def main(argv=None):
         f"{X.shape[0]}x{X.shape[1]} {source}; encoder {X.shape[1]}-"
         f"{'-'.join(map(str, args.hidden))}-{args.n_components} ({args.activation}), "
         f"batch {args.batch_size}, {args.epochs} epochs x {args.repeats} repeats on "
-        f"{args.device}; Python {platform.python_version()}, torch {torch.__version__}, "
-        f"{torch.get_num_threads()} thread(s)"
+        f"{args.device}; {environment()}"
     )
 
     plain_macs, penalty_macs = multiply_adds(
@@ -268,7 +253,6 @@ def main(argv=None):
             device=args.device,
             threads=torch.get_num_threads(),
         )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     columns = [
         "repeat",
         "model",
@@ -288,11 +272,9 @@ def main(argv=None):
         "device",
         "threads",
     ]
-    with open(args.out, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(rows, args.out, columns)
     print(f"\nwrote {args.out}")
+    return rows
 
 
 if __name__ == "__main__":

@@ -15,8 +15,9 @@ on a shared machine, since other jobs' time is not counted).
 The hand-written loop is the fastest plain one we know: the data copied once to a
 tensor on the device, batches sliced by a random permutation, no per-batch host
 synchronisation. The estimator's time is its whole ``fit``: input validation, the
-skorch loop, and ``_after_fit`` (one encoding pass over the training set for the
-latent Gaussian that ``sample`` draws from), which is also reported on its own.
+skorch loop, and ``_fit_model_statistics`` (a pass over the training set for the
+latent Gaussian and the noise scale that ``sample`` draws from), which is also reported
+on its own (``after_fit_s``).
 
 Run::
 
@@ -195,7 +196,7 @@ def run(X, *, epochs=5, repeats=7, device="cpu", warmup=True, log=print, **netwo
         if est.n_iter_ != epochs:
             raise RuntimeError(f"the estimator ran {est.n_iter_} epochs, not {epochs}")
         # The part of fit that is not training: repeated after the fact to time it.
-        _, t_after = timed(lambda est=est: est._after_fit(X, None), device)
+        _, t_after = timed(lambda est=est: est._fit_model_statistics(X, None), device)
         row = {
             "repeat": r,
             "estimator_s": t_est,
@@ -212,7 +213,7 @@ def run(X, *, epochs=5, repeats=7, device="cpu", warmup=True, log=print, **netwo
         rows.append(row)
         log(
             f"repeat {r}: estimator {t_est:6.2f} s   loop {t_loop:6.2f} s   "
-            f"ratio {row['ratio']:.3f}   (_after_fit {t_after:.2f} s; "
+            f"ratio {row['ratio']:.3f}   (after fit {t_after:.2f} s; "
             f"CPU-time ratio {row['cpu_ratio']:.3f})"
         )
     return rows
@@ -270,11 +271,11 @@ def write_report(rows, summary, out, *, source, epochs, device, n_samples):
         f"batch {BATCH_SIZE}; {epochs} epochs; device {device}.\n",
         f"Environment: {environment()}.\n",
         f"**Median ratio (estimator / loop): {summary['median_ratio']:.3f}** "
-        f"(training only, without `_after_fit`: "
+        f"(training only, without `_fit_model_statistics`: "
         f"{summary['median_ratio_training_only']:.3f}; in process CPU time: "
         f"{summary['median_cpu_ratio']:.3f}); median times "
         f"{summary['median_estimator_s']:.2f} s vs {summary['median_loop_s']:.2f} s, "
-        f"`_after_fit` {summary['median_after_fit_s']:.2f} s.\n",
+        f"`_fit_model_statistics` {summary['median_after_fit_s']:.2f} s.\n",
         markdown_table(rows, COLUMNS, formats=fmt),
     ]
     (out / "overhead.md").write_text("\n".join(text))
@@ -287,7 +288,12 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--n-samples", type=int, default=8000)
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
-    parser.add_argument("--mnist-path", default=None, help="folder with MNIST's IDX files")
+    parser.add_argument(
+        "--mnist-path",
+        default=None,
+        help="folder with MNIST's IDX files (default: $SKLEARN_AE_MNIST, "
+        "else the repository's data/mnist)",
+    )
     add_threads_argument(parser, default=1)
     parser.add_argument("--out", default=str(RESULTS_DIR))
     args = parser.parse_args(argv)

@@ -28,7 +28,6 @@ Run::
 """
 
 import argparse
-import importlib
 import sys
 import time
 import warnings
@@ -60,18 +59,26 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-import sklearn_ae
+from sklearn_ae import (
+    PPCA,
+    AutoencoderTransformer,
+    ConditionalVAE,
+    ContractiveAE,
+    DenoisingAE,
+    SparseAE,
+    VAETransformer,
+)
 
-# name -> (private module of sklearn_ae that defines it, short alias, has a likelihood)
+# name -> (estimator class, short alias, has a likelihood)
 MODELS = {
-    "PCA": (None, "pca", True),
-    "PPCA": ("_ppca", "ppca", True),
-    "AutoencoderTransformer": ("_autoencoder", "ae", False),
-    "DenoisingAE": ("_denoising", "dae", False),
-    "SparseAE": ("_sparse", "sae", False),
-    "ContractiveAE": ("_contractive", "cae", False),
-    "VAETransformer": ("_vae", "vae", True),
-    "ConditionalVAE": ("_conditional_vae", "cvae", True),
+    "PCA": (PCA, "pca", True),
+    "PPCA": (PPCA, "ppca", True),
+    "AutoencoderTransformer": (AutoencoderTransformer, "ae", False),
+    "DenoisingAE": (DenoisingAE, "dae", False),
+    "SparseAE": (SparseAE, "sae", False),
+    "ContractiveAE": (ContractiveAE, "cae", False),
+    "VAETransformer": (VAETransformer, "vae", True),
+    "ConditionalVAE": (ConditionalVAE, "cvae", True),
 }
 NEEDS_LABELS = {"ConditionalVAE"}
 
@@ -196,24 +203,6 @@ def load_data(
 
 
 # ------------------------------------------------------------------ models
-def find_model(name):
-    """The estimator class called ``name``: from ``sklearn_ae``, else its private module.
-
-    Returns None when it does not exist (yet), so that the benchmark runs with the
-    models this checkout has.
-    """
-    if name == "PCA":
-        return PCA
-    cls = getattr(sklearn_ae, name, None)
-    if cls is None:
-        try:
-            module = importlib.import_module(f"sklearn_ae.{MODELS[name][0]}")
-        except ImportError:
-            return None
-        cls = getattr(module, name, None)
-    return cls
-
-
 def resolve_model_names(requested=None):
     """Canonical names from names or aliases (case-insensitive); all models when None."""
     if not requested:
@@ -309,10 +298,9 @@ def evaluate(name, model, data, *, device="cpu", has_loglik=False, min_seconds=0
 
 def warm_up(data, device):
     """A throw-away fit, so that one-off costs (kernels, allocator) hit no measured model."""
-    cls = find_model("AutoencoderTransformer")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        make_model(cls, 2, max_iter=1, device=device).fit(data.X_train[:256])
+        make_model(AutoencoderTransformer, 2, max_iter=1, device=device).fit(data.X_train[:256])
     PCA(2).fit(data.X_train[:256]).transform(data.X_test[:256])
 
 
@@ -340,7 +328,7 @@ def memory_pass(source, grid, *, hidden_layer_sizes=None, device="cpu", random_s
     results = []
     for name, q in grid:
         model = make_model(
-            find_model(name),
+            MODELS[name][0],
             q,
             max_iter=1,
             hidden_layer_sizes=hidden_layer_sizes,
@@ -393,16 +381,9 @@ def run_benchmark(
     numbers are reliable then), None not at all.
     """
     names = resolve_model_names(model_names)
-    classes = {}
-    for name in names:
-        cls = find_model(name)
-        if cls is None:
-            log(f"note: {name} is not in this checkout of sklearn_ae; skipped.")
-        else:
-            classes[name] = cls
-    grid = [(name, q) for name in classes for q in n_components]
+    grid = [(name, q) for name in names for q in n_components]
     rows = []
-    if any(name not in ("PCA", "PPCA") for name in classes):
+    if any(name not in ("PCA", "PPCA") for name in names):
         warm_up(data, device)
     bar = progress(grid, desc="bench_pca", unit="fit", disable=not show_progress)
     for name, q in bar:
@@ -413,7 +394,7 @@ def run_benchmark(
             log(f"note: {name} with n_components={q} skipped: {reason}.")
             continue
         model = make_model(
-            classes[name],
+            MODELS[name][0],
             q,
             max_iter=max_iter,
             hidden_layer_sizes=hidden_layer_sizes,
@@ -619,7 +600,7 @@ def main(argv=None):
         "--mnist-path",
         default=None,
         help="folder with MNIST's IDX files (default: $SKLEARN_AE_MNIST, "
-        "else ../shared/data/mnist)",
+        "else the repository's data/mnist)",
     )
     parser.add_argument(
         "--scale",

@@ -366,7 +366,12 @@ def main(argv=None):
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
-    parser.add_argument("--mnist-path", default=None, help="folder with MNIST's IDX files")
+    parser.add_argument(
+        "--mnist-path",
+        default=None,
+        help="folder with MNIST's IDX files (default: $SKLEARN_AE_MNIST, "
+        "else the repository's data/mnist)",
+    )
     add_threads_argument(parser, default=1)
     parser.add_argument(
         "--memory",

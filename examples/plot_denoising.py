@@ -28,7 +28,7 @@ X, y = load_digits(return_X_y=True)
 X_train, X_test = train_test_split(X / 16, test_size=0.3, random_state=0)
 rng = np.random.default_rng(0)
 
-noise_levels = {"gaussian": 0.3, "masking": 0.4, "salt_and_pepper": 0.2}
+corruption_levels = {"gaussian": 0.3, "masking": 0.4, "salt_and_pepper": 0.2}
 
 
 def corrupt(X, noise, level):
@@ -43,15 +43,15 @@ def corrupt(X, noise, level):
     return X
 
 
-X_noisy = {noise: corrupt(X_test, noise, level) for noise, level in noise_levels.items()}
+X_noisy = {noise: corrupt(X_test, noise, level) for noise, level in corruption_levels.items()}
 
 # %%
 # One denoising autoencoder per corruption
 # ----------------------------------------
 params = dict(n_components=16, hidden_layer_sizes=(128,), max_iter=100, random_state=0)
 denoisers = {
-    noise: DenoisingAE(noise=noise, noise_level=level, **params).fit(X_train)
-    for noise, level in noise_levels.items()
+    noise: DenoisingAE(corruption=noise, corruption_level=level, **params).fit(X_train)
+    for noise, level in corruption_levels.items()
 }
 plain = AutoencoderTransformer(**params).fit(X_train)
 
@@ -66,7 +66,7 @@ for ax, (noise, model) in zip(axes, denoisers.items(), strict=True):
     ReconstructionDisplay.from_estimator(
         model, X_test, X_corrupted=X_noisy[noise], n_images=10, image_shape=(8, 8), ax=ax
     )
-    ax.set_title(f'noise="{noise}"')
+    ax.set_title(f'corruption="{noise}"')
 
 
 # %%
@@ -82,9 +82,9 @@ def mse(A):
 
 
 rows = {
-    "corrupted input": [mse(X_noisy[n]) for n in noise_levels],
+    "corrupted input": [mse(X_noisy[n]) for n in corruption_levels],
     "plain autoencoder": [
-        mse(plain.inverse_transform(plain.transform(X_noisy[n]))) for n in noise_levels
+        mse(plain.inverse_transform(plain.transform(X_noisy[n]))) for n in corruption_levels
     ],
     "denoising autoencoder": [
         mse(m.inverse_transform(m.transform(X_noisy[n]))) for n, m in denoisers.items()
@@ -92,10 +92,10 @@ rows = {
 }
 fig, ax = plt.subplots(figsize=(7, 3.5), layout="constrained")
 width = 0.27
-positions = np.arange(len(noise_levels))
+positions = np.arange(len(corruption_levels))
 for i, (label, values) in enumerate(rows.items()):
     ax.bar(positions + (i - 1) * width, values, width, label=label)
-ax.set_xticks(positions, labels=list(noise_levels))
+ax.set_xticks(positions, labels=list(corruption_levels))
 ax.set_ylabel("mean squared error\nto the clean digits")
 ax.set_ylim(top=1.3 * max(rows["corrupted input"]))
 ax.legend(loc="upper center", ncols=3, fontsize="small")

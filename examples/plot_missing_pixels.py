@@ -3,7 +3,7 @@
 Filling in missing pixels with masking noise
 ============================================
 
-A :class:`~sklearn_ae.DenoisingAE` trained with ``noise="masking"`` sees
+A :class:`~sklearn_ae.DenoisingAE` trained with ``corruption="masking"`` sees
 digits with random pixels hidden and learns to guess them from the others.
 Its :meth:`~sklearn_ae.DenoisingAE.impute` method uses that skill on data
 with missing values marked ``NaN``: the missing entries are filled in, the
@@ -44,8 +44,8 @@ def hide(X, fraction):
 # every mini-batch anew; the other imputers learn from the same digits.
 dae = DenoisingAE(
     n_components=16,
-    noise="masking",
-    noise_level=0.5,
+    corruption="masking",
+    corruption_level=0.5,
     masked_loss=True,
     hidden_layer_sizes=(128,),
     max_iter=150,

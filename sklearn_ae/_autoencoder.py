@@ -32,7 +32,7 @@ class AutoencoderTransformer(BaseAutoencoder):
 
     Attributes
     ----------
-    {{net_..latent_covariance_}}
+    {{net_..noise_scale_}}
 
     See Also
     --------
@@ -110,11 +110,17 @@ class AutoencoderTransformer(BaseAutoencoder):
             )
         return X, y
 
-    def _after_fit(self, X, y):
+    def _fit_model_statistics(self, X, y):
         # The float32 network is exact enough for these statistics; float64
         # inference would copy the network and double the cost of this pass.
-        codes = self.transform(X.astype(np.float32, copy=False)).astype(np.float64)
-        self._fit_code_statistics(codes)
+        X32 = X.astype(np.float32, copy=False)
+        codes = self.transform(X32)
+        self._fit_code_statistics(codes.astype(np.float64))
+        if self.loss == "binary_crossentropy":
+            self.noise_scale_ = None
+        else:
+            residual = self.inverse_transform(codes).astype(np.float64) - X32
+            self.noise_scale_ = float(np.sqrt(np.mean(np.square(residual))))
 
     def _fit_code_statistics(self, codes):
         """Statistics of the training ``codes`` (float64) that the fitted model keeps."""

@@ -29,7 +29,14 @@ from ._net import (
     batched_apply,
     to_tensor,
 )
-from ._utils import resolve_device, seed_from, torch_seeded
+from ._utils import (
+    check_sample_count,
+    reject_labels,
+    resolve_device,
+    seed_from,
+    torch_seeded,
+    unfitted_on_error,
+)
 from .nn import ACTIVATIONS
 
 
@@ -38,10 +45,14 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     A subclass supplies the torch module (:meth:`_module_params` and
     ``_module_class``) and, where it needs them, the hooks
-    :meth:`_training_inputs` (extra inputs such as a label),
-    :meth:`_score_fn` (how a batch is scored) and :meth:`_after_fit`
-    (statistics of the fitted model). Everything else, from validation and
-    seeding to the skorch loop and batched inference, lives here once.
+    :meth:`_validate_training_data` (checks only, no state),
+    :meth:`_fit_data_statistics` (what the training data implies before
+    training: ranges, label encoding), :meth:`_training_inputs` (extra inputs
+    such as a label), :meth:`_score_fn` (how a batch is scored),
+    :meth:`_fit_model_statistics` (what the trained network implies: a
+    density over the codes) and :meth:`_draw_observations` (``sample``'s
+    ``noise``). Everything else, from validation and seeding to the skorch
+    loop and batched inference, lives here once.
     """
 
     _module_class = None
@@ -101,7 +112,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     # ------------------------------------------------------------------ hooks
     def _module_params(self, X):
-        """Keyword arguments of ``_module_class`` for the validated training data ``X``."""
+        """Keyword arguments of ``_module_class`` for the validated training data ``X``.
+
+        Called after :meth:`_fit_data_statistics`, whose attributes it may read.
+        """
         return {
             "n_features": X.shape[1],
             "n_components": self.n_components,
@@ -114,14 +128,23 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return to_tensor(X, device)
 
     def _validate_training_data(self, X, y):
+        """Check the training data; sets nothing but what ``validate_data`` records."""
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         return X, None
+
+    def _fit_data_statistics(self, X, y):
+        """Fit what the validated training data implies, before training.
+
+        Returns the targets the network trains with (for example ``y`` encoded
+        as positions in ``classes_``).
+        """
+        return y
 
     def _score_fn(self):
         """``fn(module, X_batch) -> per-sample score`` used by :meth:`score_samples`."""
         return lambda module, x: module.score_samples(x)
 
-    def _after_fit(self, X, y):
+    def _fit_model_statistics(self, X, y):
         """Fit what the trained network implies (e.g. a density over the codes)."""
 
     def _fit_extra_callbacks(self):
@@ -200,7 +223,12 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self : object
             The fitted estimator.
         """
+        with unfitted_on_error(self):
+            return self._fit(X, y)
+
+    def _fit(self, X, y):
         X, y = self._validate_training_data(X, y)
+        y = self._fit_data_statistics(X, y)
         device = resolve_device(self.device)
         seed = seed_from(self.random_state)
         (X_train, y_train), valid = self._split(X, y, seed)
@@ -239,6 +267,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         self.net_ = net
         self.device_ = device
+        self.n_components_ = int(self.n_components)
         history = net.history
         self.n_iter_ = len(history)
         self.loss_curve_ = list(map(float, history[:, "train_loss"]))
@@ -252,14 +281,17 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        self._after_fit(X, y)
+        self._fit_model_statistics(X, y)
         return self
 
     # --------------------------------------------------------------- inference
+    @property
+    def _module(self):
+        """The fitted torch module."""
+        return self.net_.module_
+
     def _apply(self, fn, X, batch_rows=INFERENCE_BATCH_ROWS):
-        return batched_apply(
-            self.net_.module_, fn, X, device=self.net_.device, batch_rows=batch_rows
-        )
+        return batched_apply(self._module, fn, X, device=self.device_, batch_rows=batch_rows)
 
     def _check_X(self, X):
         check_is_fitted(self)
@@ -341,29 +373,50 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _sample_codes(self, n_samples, rng):
         raise NotImplementedError
 
-    def sample(self, n_samples=1, random_state=None):
+    def _draw_observations(self, means, rng):
+        """Draws of ``x`` around the decoded ``means``: what ``sample(noise=True)`` adds.
+
+        Every model's loss is the negative log-likelihood of an observation
+        model: Gaussian of scale ``noise_scale_``, or independent Bernoulli
+        entries (``noise_scale_`` None) for the cross-entropy.
+        """
+        if self.noise_scale_ is None:
+            return (rng.uniform(size=means.shape) < means).astype(means.dtype)
+        noise = rng.standard_normal(means.shape) * self.noise_scale_
+        return (means + noise).astype(means.dtype, copy=False)
+
+    def sample(self, n_samples=1, *, y=None, random_state=None, noise=False):
         """Generate new data: draw codes, then decode them.
 
         Parameters
         ----------
         n_samples : int, default=1
             Number of samples.
+        y : None
+            Only class-conditional models (:class:`ConditionalVAE`) take labels;
+            anything else raises a ``ValueError``.
         random_state : int, RandomState instance or None, default=None
             Seed of the draws; ``None`` uses NumPy's global random state.
+        noise : bool, default=False
+            If False, return the decoded codes: the mean of ``x`` given the
+            code. If True, also draw the observation noise of the model around
+            that mean (see the class's ``noise_scale_``), as every ``sample``
+            of this package does.
 
         Returns
         -------
         X : ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self)
-        if not isinstance(n_samples, Integral) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
-        codes = self._sample_codes(int(n_samples), check_random_state(random_state))
-        return self.inverse_transform(codes)
+        check_sample_count(n_samples)
+        reject_labels(self, y)
+        rng = check_random_state(random_state)
+        means = self.inverse_transform(self._sample_codes(int(n_samples), rng))
+        return self._draw_observations(means, rng) if noise else means
 
     @property
     def _n_features_out(self):
-        return self.n_components
+        return self.n_components_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

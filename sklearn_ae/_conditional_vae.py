@@ -1,7 +1,5 @@
 """The conditional variational autoencoder (Sohn et al., 2015) as a scikit-learn transformer."""
 
-from numbers import Integral
-
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
@@ -11,6 +9,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from . import _vae
 from ._docstrings import fill_docstring
 from ._net import to_tensor
+from ._utils import check_sample_count
 from ._vae import VAETransformer, iwae_noise
 from .nn._vae import ConditionalVariationalAutoencoder, gaussian_kl
 
@@ -136,7 +135,7 @@ class ConditionalVAE(VAETransformer):
     Examples
     --------
     >>> from sklearn.datasets import load_digits
-    >>> from sklearn_ae._conditional_vae import ConditionalVAE
+    >>> from sklearn_ae import ConditionalVAE
     >>> X, y = load_digits(return_X_y=True)
     >>> X = X / 16
     >>> cvae = ConditionalVAE(n_components=2, max_iter=3, random_state=0).fit(X, y)
@@ -178,10 +177,13 @@ class ConditionalVAE(VAETransformer):
             )
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         check_classification_targets(y)
-        self._check_likelihood_support(X)
+        self._check_likelihood_support(X, self.likelihood)
+        return X, y
+
+    def _fit_data_statistics(self, X, y):
         self.classes_, y_index, counts = np.unique(y, return_inverse=True, return_counts=True)
         self.class_prior_ = counts / counts.sum()
-        return X, y_index
+        return y_index
 
     def _module_params(self, X):
         return {**super()._module_params(X), "n_classes": len(self.classes_)}
@@ -190,9 +192,9 @@ class ConditionalVAE(VAETransformer):
         onehot = np.eye(len(self.classes_))[y]
         return {"x": to_tensor(X, device), "y": to_tensor(onehot, device)}
 
-    def _after_fit(self, X, y):
-        self.prior_means_ = self.net_.module_.prior_means().detach().cpu().double().numpy()
-        super()._after_fit(X, y)
+    def _fit_model_statistics(self, X, y):
+        self.prior_means_ = self._module.prior_means().detach().cpu().double().numpy()
+        super()._fit_model_statistics(X, y)
 
     def _kl_per_unit(self, mean, logvar, y):
         prior_mean = torch.from_numpy(self.prior_means_[y])
@@ -260,7 +262,7 @@ class ConditionalVAE(VAETransformer):
 
         return self._apply(decode_with, self._with_labels(Z, self._label_index(y, len(Z))))
 
-    def sample(self, n_samples=1, y=None, random_state=None, *, noise=False):
+    def sample(self, n_samples=1, *, y=None, random_state=None, noise=False):
         """Generate data of chosen classes: ``z ~ p(z | c)``, decoded with ``c``.
 
         Parameters
@@ -282,8 +284,7 @@ class ConditionalVAE(VAETransformer):
             Generated samples, row ``i`` of class ``y[i]``.
         """
         check_is_fitted(self)
-        if not isinstance(n_samples, Integral) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+        check_sample_count(n_samples)
         rng = check_random_state(random_state)
         if y is None:
             index = rng.choice(len(self.classes_), size=n_samples, p=self.class_prior_)
@@ -292,7 +293,7 @@ class ConditionalVAE(VAETransformer):
             if labels.ndim == 0:
                 labels = np.full(n_samples, labels.item(), dtype=labels.dtype)
             index = self._label_index(labels, n_samples)
-        codes = self.prior_means_[index] + rng.standard_normal((n_samples, self.n_components))
+        codes = self.prior_means_[index] + rng.standard_normal((n_samples, self.n_components_))
         means = self.inverse_transform(codes, self.classes_[index])
         return self._draw_observations(means, rng) if noise else means
 
@@ -314,8 +315,8 @@ class ConditionalVAE(VAETransformer):
             ``K = n_importance_samples`` (see :class:`VAETransformer`).
         """
         X = self._check_X(X)
-        self._check_likelihood_support(X)
-        eps = iwae_noise(self.n_importance_samples, self.n_components)
+        self._check_likelihood_support(X, self._fitted_likelihood)
+        eps = iwae_noise(self.n_importance_samples, self.n_components_)
         if y is None:
             log_prior = np.log(self.class_prior_)
 

@@ -55,7 +55,7 @@ class ContractiveAE(AutoencoderTransformer):
     {{device_..n_iter_}}
     loss_curve_ : list of float
         Training loss (reconstruction plus penalty) per epoch.
-    {{validation_scores_..latent_covariance_}}
+    {{validation_scores_..noise_scale_}}
 
     See Also
     --------
@@ -71,7 +71,7 @@ class ContractiveAE(AutoencoderTransformer):
     Examples
     --------
     >>> from sklearn.datasets import load_digits
-    >>> from sklearn_ae._contractive import ContractiveAE
+    >>> from sklearn_ae import ContractiveAE
     >>> X, _ = load_digits(return_X_y=True)
     >>> X = X / 16
     >>> cae = ContractiveAE(n_components=5, hidden_layer_sizes=(64,), max_iter=3,

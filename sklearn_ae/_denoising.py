@@ -8,7 +8,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._autoencoder import AutoencoderTransformer
 from ._docstrings import fill_docstring
-from .nn._regularised import NOISES, DenoisingAutoencoder
+from .nn._regularised import CORRUPTIONS, DenoisingAutoencoder
 
 
 @fill_docstring
@@ -28,19 +28,19 @@ class DenoisingAE(AutoencoderTransformer):
     ----------
     n_components : int, default=2
         Width of the code (the bottleneck).
-    noise : {"gaussian", "masking", "salt_and_pepper"}, default="gaussian"
-        The corruption. ``"gaussian"`` adds ``noise_level * N(0, 1)`` to every
-        entry. ``"masking"`` sets a random ``noise_level`` fraction of the
-        entries to 0. ``"salt_and_pepper"`` sets a random ``noise_level``
+    corruption : {"gaussian", "masking", "salt_and_pepper"}, default="gaussian"
+        The corruption. ``"gaussian"`` adds ``corruption_level * N(0, 1)`` to every
+        entry. ``"masking"`` sets a random ``corruption_level`` fraction of the
+        entries to 0. ``"salt_and_pepper"`` sets a random ``corruption_level``
         fraction of the entries to their feature's minimum or maximum over
         the training data (``data_min_``, ``data_max_``), each with
         probability 1/2.
-    noise_level : float, default=0.2
+    corruption_level : float, default=0.2
         Standard deviation of the Gaussian noise, or the probability that an
         entry is corrupted (masking, salt-and-pepper; at most 1).
     masked_loss : bool, default=False
         Take the reconstruction loss on the masked entries only, as a masked
-        autoencoder does. Needs ``noise="masking"`` and ``noise_level > 0``.
+        autoencoder does. Needs ``corruption="masking"`` and ``corruption_level > 0``.
         The validation loss of ``early_stopping`` is computed on clean data
         over every entry.
     {{hidden_layer_sizes..activation}}
@@ -61,12 +61,12 @@ class DenoisingAE(AutoencoderTransformer):
     {{validation_scores_..best_validation_score_}}
     mean_ : ndarray of shape (n_features_in_,)
         Per-feature mean of the training data: the first fill of :meth:`impute`
-        unless ``noise="masking"``.
+        unless ``corruption="masking"``.
     data_min_ : ndarray of shape (n_features_in_,)
         Per-feature minimum of the training data (the "pepper" value).
     data_max_ : ndarray of shape (n_features_in_,)
         Per-feature maximum of the training data (the "salt" value).
-    {{latent_mean_..latent_covariance_}}
+    {{latent_mean_..noise_scale_}}
 
     See Also
     --------
@@ -86,10 +86,10 @@ class DenoisingAE(AutoencoderTransformer):
     --------
     >>> import numpy as np
     >>> from sklearn.datasets import load_digits
-    >>> from sklearn_ae._denoising import DenoisingAE
+    >>> from sklearn_ae import DenoisingAE
     >>> X, _ = load_digits(return_X_y=True)
     >>> X = X / 16
-    >>> dae = DenoisingAE(n_components=8, noise="masking", noise_level=0.3,
+    >>> dae = DenoisingAE(n_components=8, corruption="masking", corruption_level=0.3,
     ...                   hidden_layer_sizes=(64,), max_iter=3, random_state=0)
     >>> Z = dae.fit_transform(X)
     >>> Z.shape, dae.inverse_transform(Z).shape
@@ -105,8 +105,8 @@ class DenoisingAE(AutoencoderTransformer):
 
     _parameter_constraints: dict = {
         **AutoencoderTransformer._parameter_constraints,
-        "noise": [StrOptions(set(NOISES))],
-        "noise_level": [Interval(Real, 0, None, closed="left")],
+        "corruption": [StrOptions(set(CORRUPTIONS))],
+        "corruption_level": [Interval(Real, 0, None, closed="left")],
         "masked_loss": ["boolean"],
     }
 
@@ -114,8 +114,8 @@ class DenoisingAE(AutoencoderTransformer):
         self,
         n_components=2,
         *,
-        noise="gaussian",
-        noise_level=0.2,
+        corruption="gaussian",
+        corruption_level=0.2,
         masked_loss=False,
         hidden_layer_sizes=(256, 64),
         activation="relu",
@@ -151,42 +151,44 @@ class DenoisingAE(AutoencoderTransformer):
             random_state=random_state,
             verbose=verbose,
         )
-        self.noise = noise
-        self.noise_level = noise_level
+        self.corruption = corruption
+        self.corruption_level = corruption_level
         self.masked_loss = masked_loss
 
-    def _check_noise_params(self):
-        if self.noise != "gaussian" and self.noise_level > 1:
+    def _check_corruption_params(self):
+        if self.corruption != "gaussian" and self.corruption_level > 1:
             raise ValueError(
-                f"noise_level is the fraction of corrupted entries for noise={self.noise!r} "
-                f"and must be in [0, 1]; got {self.noise_level!r}."
+                "corruption_level is the fraction of corrupted entries for "
+                f"corruption={self.corruption!r} and must be in [0, 1]; "
+                f"got {self.corruption_level!r}."
             )
-        if self.masked_loss and self.noise != "masking":
+        if self.masked_loss and self.corruption != "masking":
             raise ValueError(
                 "masked_loss=True takes the loss on the masked entries only and needs "
-                f"noise='masking'; got noise={self.noise!r}."
+                f"corruption='masking'; got corruption={self.corruption!r}."
             )
-        if self.masked_loss and self.noise_level == 0:
+        if self.masked_loss and self.corruption_level == 0:
             raise ValueError(
-                "masked_loss=True with noise_level=0 masks no entry, so there is no loss "
-                "to train on; use noise_level > 0."
+                "masked_loss=True with corruption_level=0 masks no entry, so there is no loss "
+                "to train on; use corruption_level > 0."
             )
 
     def _validate_training_data(self, X, y):
-        self._check_noise_params()
-        X, y = super()._validate_training_data(X, y)
-        # Stored here, where the training data is at hand, because the
-        # salt-and-pepper values are buffers of the module built from them.
+        self._check_corruption_params()
+        return super()._validate_training_data(X, y)
+
+    def _fit_data_statistics(self, X, y):
+        # Before training: the salt-and-pepper values are buffers of the module.
         self.data_min_ = X.min(axis=0).astype(np.float64)
         self.data_max_ = X.max(axis=0).astype(np.float64)
         self.mean_ = X.mean(axis=0, dtype=np.float64)
-        return X, y
+        return super()._fit_data_statistics(X, y)
 
     def _module_params(self, X):
         return {
             **super()._module_params(X),
-            "noise": self.noise,
-            "noise_level": self.noise_level,
+            "corruption": self.corruption,
+            "corruption_level": self.corruption_level,
             "masked_loss": self.masked_loss,
             "feature_min": self.data_min_,
             "feature_max": self.data_max_,
@@ -197,7 +199,7 @@ class DenoisingAE(AutoencoderTransformer):
 
         Each missing entry starts at the value the model was trained to read
         as "unknown": 0, the masking value, for a model trained with
-        ``noise="masking"``; the training mean (``mean_``) otherwise. Then,
+        ``corruption="masking"``; the training mean (``mean_``) otherwise. Then,
         ``n_iter`` times, the rows are reconstructed and their missing entries
         replaced by the reconstruction. Observed entries are never changed.
 
@@ -218,7 +220,7 @@ class DenoisingAE(AutoencoderTransformer):
             an error.
         n_iter : int or "auto", default="auto"
             Number of reconstruct-and-replace rounds; 0 returns the starting
-            fill. ``"auto"`` is 1 for ``noise="masking"`` and 10 otherwise.
+            fill. ``"auto"`` is 1 for ``corruption="masking"`` and 10 otherwise.
 
         Returns
         -------
@@ -227,7 +229,7 @@ class DenoisingAE(AutoencoderTransformer):
         """
         check_is_fitted(self)
         if n_iter == "auto":
-            n_iter = 1 if self.noise == "masking" else 10
+            n_iter = 1 if self._masking else 10
         if not isinstance(n_iter, Integral) or isinstance(n_iter, bool) or n_iter < 0:
             raise ValueError(f"n_iter must be a non-negative integer or 'auto', got {n_iter!r}.")
         X = validate_data(
@@ -252,8 +254,13 @@ class DenoisingAE(AutoencoderTransformer):
         X[rows] = part
         return X
 
+    @property
+    def _masking(self):
+        # The fitted corruption, whatever set_params did to the parameter since.
+        return self._module.corruption == "masking"
+
     def _impute_start(self):
-        if self.noise == "masking":
+        if self._masking:
             return np.zeros_like(self.mean_)
         return self.mean_
 

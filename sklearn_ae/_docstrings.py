@@ -68,7 +68,10 @@ net_ : skorch.NeuralNet
     The fitted skorch net; ``net_.module_`` is the torch module and
     ``net_.history`` the per-epoch record.
 device_ : torch.device
-    The device the model was trained on.
+    The device the model was trained on, and on which it runs.
+n_components_ : int
+    Width of the fitted code: what ``transform`` returns, whatever
+    ``n_components`` is set to after fit.
 n_features_in_ : int
     Number of features seen during fit.
 feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -85,6 +88,11 @@ latent_mean_ : ndarray of shape (n_components,)
     Mean of the training codes, used by :meth:`sample`.
 latent_covariance_ : ndarray of shape (n_components, n_components)
     Covariance of the training codes, used by :meth:`sample`.
+noise_scale_ : float or None
+    Root mean squared error per entry of the training reconstructions: the
+    standard deviation of the Gaussian observation noise that
+    ``sample(noise=True)`` adds. None with ``loss="binary_crossentropy"``,
+    whose observations are Bernoulli draws.
 """
 
 

@@ -23,6 +23,8 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.extmath import svd_flip
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._utils import check_sample_count, reject_labels, unfitted_on_error
+
 __all__ = ["PPCA"]
 
 
@@ -48,22 +50,20 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     Parameters
     ----------
     n_components : int, default=None
-        Dimensionality ``q`` of the latent space. It must satisfy
-        ``1 <= n_components < n_features`` (the noise variance is estimated
-        from the discarded directions, so at least one must remain) and
-        ``n_components <= n_samples``. If None, it is set to
-        ``min(n_samples, n_features) - 1``.
-
-    random_state : int, RandomState instance or None, default=None
-        Accepted for API uniformity with the other estimators of this
-        package and reserved for a future randomized SVD solver. It is
-        currently unused: the fit is a deterministic full SVD, and
-        :meth:`sample` takes its own ``random_state`` argument.
+        Dimensionality ``q`` of the latent space, any value that
+        :class:`~sklearn.decomposition.PCA` accepts:
+        ``1 <= n_components <= min(n_samples, n_features)``. The noise
+        variance is estimated from the ``n_features - n_components``
+        discarded directions; with none left (``n_components ==
+        n_features``) it is 0 and the model is the full Gaussian with the
+        sample covariance. If None, it is set to
+        ``max(1, min(n_samples, n_features) - 1)``.
 
     Attributes
     ----------
     mean_ : ndarray of shape (n_features,)
-        Per-feature empirical mean, ``mu``.
+        Per-feature empirical mean, ``mu``. Every fitted array is float64,
+        whatever the dtype of the training data (see Notes).
 
     components_ : ndarray of shape (n_components, n_features)
         Loading matrix ``W^T``, as in
@@ -82,7 +82,8 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     noise_variance_ : float
         Maximum-likelihood isotropic noise variance ``sigma2``, floored at a
-        tiny positive value (see Notes).
+        tiny positive value (see Notes); exactly 0 when
+        ``n_components == n_features``.
 
     n_components_ : int
         Number of latent dimensions actually used.
@@ -125,9 +126,17 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     For rank-deficient data (``n_samples <= n_features``, constant or
     collinear columns) the maximum-likelihood ``sigma2`` is zero and the
     likelihood is unbounded. ``noise_variance_`` is therefore floored at
-    ``eps * total_variance / n_features`` (``eps`` of the input dtype; plain
-    ``eps`` when the data are constant), which keeps the covariance positive
-    definite and every log-likelihood finite.
+    ``eps * total_variance / n_features`` (``eps`` of float64; plain ``eps``
+    when the data are constant), which keeps the covariance positive
+    definite and every log-likelihood finite. With ``n_components ==
+    n_features`` there is no noise to floor, and the same floor applies to
+    each of the ``n_components`` variances instead.
+
+    The fit is computed in float64 whatever the input dtype: the variances
+    of float32 data of magnitude 1e20 and more overflow float32. Data whose
+    variance overflows even float64 are rejected with a ``ValueError``.
+    :meth:`transform` and :meth:`inverse_transform` return their input's
+    dtype.
 
     Every prediction method runs in ``O(n_features * n_components**2)`` per
     call: the ``(n_features, n_features)`` covariance is only formed by
@@ -144,7 +153,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     Examples
     --------
     >>> from sklearn.datasets import load_digits
-    >>> from sklearn_ae._ppca import PPCA
+    >>> from sklearn_ae import PPCA
     >>> X, _ = load_digits(return_X_y=True)
     >>> X.shape
     (1797, 64)
@@ -161,12 +170,10 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left"), None],
-        "random_state": ["random_state"],
     }
 
-    def __init__(self, n_components=None, *, random_state=None):
+    def __init__(self, n_components=None):
         self.n_components = n_components
-        self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -185,66 +192,80 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
-        X = validate_data(
-            self,
-            X,
-            dtype=[np.float64, np.float32],
-            ensure_min_features=2,
-            ensure_min_samples=2,
-        )
+        with unfitted_on_error(self):
+            return self._fit(X)
+
+    def _fit(self, X):
+        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         n_samples, n_features = X.shape
-        dtype = X.dtype
+        n_components = self._check_n_components(n_samples, n_features)
 
-        if self.n_components is None:
-            n_components = min(n_samples, n_features) - 1
-        else:
-            n_components = self.n_components
-            if not (n_components < n_features and n_components <= n_samples):
-                raise ValueError(
-                    f"n_components={n_components} must satisfy 1 <= n_components "
-                    f"< n_features and n_components <= n_samples for data of shape "
-                    f"{X.shape} (n_samples={n_samples}, n_features={n_features}); "
-                    "the noise variance is estimated from the discarded directions, "
-                    "so at least one must remain."
-                )
-
-        self.mean_ = np.mean(X, axis=0)
-        X_centered = X - self.mean_
-        _, S, Vt = linalg.svd(X_centered, full_matrices=False)
+        # float64 whatever the input: float32 eigenvalues of data of scale 1e20
+        # and more overflow (squares beyond 3.4e38) and poison every parameter.
+        X = X.astype(np.float64, copy=False)
+        # An overflow is reported below, as an error that says what to do.
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = np.mean(X, axis=0)
+            if np.all(np.isfinite(mean)):
+                _, S, Vt = linalg.svd(X - mean, full_matrices=False)
+                # Same eigenvalues as PCA.explained_variance_ (see Notes for ddof).
+                eigenvalues = S**2 / (n_samples - 1)
+                total_var = eigenvalues.sum()
+        if not (np.all(np.isfinite(mean)) and np.isfinite(total_var)):
+            raise ValueError(
+                f"{type(self).__name__} cannot fit X: its variance overflows float64 "
+                f"(the largest absolute value is {np.max(np.abs(X)):g}). Scale the data "
+                "first, for example with StandardScaler."
+            )
         # Sign convention of PCA, so that components_ are deterministic and
         # comparable with sklearn.decomposition.PCA.
         _, Vt = svd_flip(None, Vt, u_based_decision=False)
 
-        # Same eigenvalues as PCA.explained_variance_ (see Notes for ddof).
-        eigenvalues = S**2 / (n_samples - 1)
-        total_var = eigenvalues.sum()
-
-        # Eigenvalues beyond min(n_samples, n_features) are exactly zero, so
-        # their sum is the sum of the computed tail while the count is d - q.
-        sigma2 = eigenvalues[n_components:].sum() / (n_features - n_components)
-        # Rank-deficient data have sigma2 == 0 (up to rounding) and an
-        # unbounded likelihood; a floor relative to the data scale keeps C
-        # positive definite and every log-likelihood finite. Constant data
-        # have no scale, hence the absolute eps.
-        eps = np.finfo(dtype).eps
+        # Rank-deficient data (n_samples <= n_features, constant or collinear
+        # columns) have zero eigenvalues and an unbounded likelihood; a floor
+        # relative to the data scale keeps the model covariance positive
+        # definite and every log-likelihood finite. Constant data have no
+        # scale, hence the absolute eps.
+        eps = np.finfo(np.float64).eps
         floor = eps * total_var / n_features if total_var > 0 else eps
-        sigma2 = max(sigma2, floor)
-
         explained_variance = eigenvalues[:n_components]
-        # Eigenvalues can fall below the floored sigma2 when n_components
-        # exceeds the rank; those directions then carry no signal.
-        scale = np.sqrt(np.maximum(explained_variance - sigma2, 0))
-
-        self.components_ = (Vt[:n_components] * scale[:, np.newaxis]).astype(dtype, copy=False)
-        self.explained_variance_ = np.asarray(explained_variance, dtype=dtype)
-        if total_var > 0:
-            self.explained_variance_ratio_ = np.asarray(explained_variance / total_var, dtype=dtype)
+        if n_components < n_features:
+            # Eigenvalues beyond min(n_samples, n_features) are exactly zero,
+            # so their sum is the sum of the computed tail while the count is
+            # d - q.
+            sigma2 = max(eigenvalues[n_components:].sum() / (n_features - n_components), floor)
+            # Eigenvalues can fall below the floored sigma2 when n_components
+            # exceeds the rank; those directions then carry no signal.
+            scale2 = np.maximum(explained_variance - sigma2, 0)
         else:
-            self.explained_variance_ratio_ = np.zeros(n_components, dtype=dtype)
-        self.noise_variance_ = dtype.type(sigma2)
+            # Nothing is left over: no noise, C = W W^T is the full sample
+            # covariance (as PCA's at n_components == n_features), each
+            # eigenvalue floored so that C stays invertible.
+            sigma2 = 0.0
+            scale2 = np.maximum(explained_variance, floor)
+
+        self.mean_ = mean
+        self.components_ = Vt[:n_components] * np.sqrt(scale2)[:, np.newaxis]
+        self.explained_variance_ = explained_variance
+        if total_var > 0:
+            self.explained_variance_ratio_ = explained_variance / total_var
+        else:
+            self.explained_variance_ratio_ = np.zeros(n_components)
+        self.noise_variance_ = float(sigma2)
         self.n_components_ = n_components
         self.n_samples_ = n_samples
         return self
+
+    def _check_n_components(self, n_samples, n_features):
+        if self.n_components is None:
+            return max(1, min(n_samples, n_features) - 1)
+        if self.n_components > min(n_samples, n_features):
+            raise ValueError(
+                f"n_components={self.n_components} must be between 1 and "
+                f"min(n_samples, n_features)={min(n_samples, n_features)} for data of "
+                f"shape ({n_samples}, {n_features}), as in sklearn.decomposition.PCA."
+            )
+        return self.n_components
 
     @property
     def _n_features_out(self):
@@ -279,7 +300,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         # Project first, then centre in the small latent space: centring X itself
         # would allocate a copy of the whole input.
         WtX = X @ self.components_.T - self.mean_ @ self.components_.T
-        return linalg.cho_solve((L, True), WtX.T).T
+        return linalg.cho_solve((L, True), WtX.T).T.astype(X.dtype, copy=False)
 
     def inverse_transform(self, X):
         """Map latent vectors back to data space: ``W z + mu``.
@@ -305,9 +326,9 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 f"inverse_transform expects n_components_={self.n_components_} "
                 "latent features as input."
             )
-        return Z @ self.components_ + self.mean_
+        return (Z @ self.components_ + self.mean_).astype(Z.dtype, copy=False)
 
-    def sample(self, n_samples=1, random_state=None, *, noise=True):
+    def sample(self, n_samples=1, *, y=None, random_state=None, noise=True):
         """Draw samples from the fitted generative model.
 
         Parameters
@@ -315,30 +336,33 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         n_samples : int, default=1
             Number of samples to generate.
 
+        y : None
+            PPCA is not class-conditional; anything but None raises a
+            ``ValueError``.
+
         random_state : int, RandomState instance or None, default=None
-            Controls the draws. None uses NumPy's global random state; the
-            estimator's own ``random_state`` is not used.
+            Controls the draws. None uses NumPy's global random state.
 
         noise : bool, default=True
-            If True, draw ``x ~ N(W z + mu, sigma2 I)``. If False, return the
-            noiseless ``W z + mu``, which lies in the principal subspace.
+            If True, draw ``x ~ N(W z + mu, sigma2 I)``, a draw of the fitted
+            model. If False, return the noiseless mean ``W z + mu`` of ``x``
+            given ``z``, which lies in the principal subspace (the meaning
+            ``noise`` has in every ``sample`` of this package).
 
         Returns
         -------
         X : ndarray of shape (n_samples, n_features)
-            Generated samples, in the dtype of the training data.
+            Generated samples, float64.
         """
         check_is_fitted(self)
-        if not isinstance(n_samples, Integral) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+        check_sample_count(n_samples)
+        reject_labels(self, y)
         rng = check_random_state(random_state)
-        dtype = self.components_.dtype
         n_features = self.components_.shape[1]
-        Z = rng.standard_normal((n_samples, self.n_components_)).astype(dtype)
+        Z = rng.standard_normal((n_samples, self.n_components_))
         X = Z @ self.components_ + self.mean_
         if noise:
-            E = rng.standard_normal((n_samples, n_features)).astype(dtype)
-            X += np.sqrt(self.noise_variance_) * E
+            X += np.sqrt(self.noise_variance_) * rng.standard_normal((n_samples, n_features))
         return X
 
     def score_samples(self, X):
@@ -365,15 +389,22 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
         Xr = X - self.mean_
         L = self._cholesky_M()
-        # C^{-1} = (I - W M^{-1} W^T) / sigma2, so
-        # x^T C^{-1} x = (|x|^2 - |L^{-1} W^T x|^2) / sigma2.
         Y = linalg.solve_triangular(L, (Xr @ self.components_.T).T, lower=True)
-        quad = (np.sum(Xr * Xr, axis=1) - np.sum(Y * Y, axis=0)) / sigma2
-        # The quadratic form of a positive definite matrix cannot be negative;
-        # cancellation can make it so when sigma2 is tiny.
-        quad = np.maximum(quad, 0)
-        # det(C) = sigma2^(d - q) det(M).
-        logdet = (n_features - q) * log(sigma2) + 2 * np.sum(np.log(np.diag(L)))
+        if sigma2 > 0:
+            # C^{-1} = (I - W M^{-1} W^T) / sigma2, so
+            # x^T C^{-1} x = (|x|^2 - |L^{-1} W^T x|^2) / sigma2.
+            quad = (np.sum(Xr * Xr, axis=1) - np.sum(Y * Y, axis=0)) / sigma2
+            # The quadratic form of a positive definite matrix cannot be
+            # negative; cancellation can make it so when sigma2 is tiny.
+            quad = np.maximum(quad, 0)
+        else:
+            # q == d: W is square and invertible, W^{-1} = M^{-1} W^T, so
+            # x^T C^{-1} x = |W^{-1} x|^2 = |L^{-T} L^{-1} W^T x|^2.
+            V = linalg.solve_triangular(L, Y, lower=True, trans="T")
+            quad = np.sum(V * V, axis=0)
+        # det(C) = sigma2^(d - q) det(M), which is det(M) when q == d.
+        noise_logdet = (n_features - q) * log(sigma2) if q < n_features else 0.0
+        logdet = noise_logdet + 2 * np.sum(np.log(np.diag(L)))
         return -0.5 * (quad + logdet + n_features * log(2 * pi))
 
     def score(self, X, y=None):
@@ -422,7 +453,11 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         sigma2 = self.noise_variance_
         L = self._cholesky_M()
         Wt = self.components_
-        precision = -(Wt.T @ linalg.cho_solve((L, True), Wt)) / sigma2
+        M_inv_Wt = linalg.cho_solve((L, True), Wt)
+        if sigma2 == 0:
+            # q == d: C^{-1} = W^{-T} W^{-1} with W^{-1} = M^{-1} W^T.
+            return M_inv_Wt.T @ M_inv_Wt
+        precision = -(Wt.T @ M_inv_Wt) / sigma2
         precision.flat[:: precision.shape[0] + 1] += 1 / sigma2
         return precision
 

@@ -66,7 +66,7 @@ class SparseAE(AutoencoderTransformer):
         at most ``1e-2`` times the largest magnitude among all training code
         entries. Relative, so that shrinking the whole code (which the L1
         penalty also rewards) does not count as sparsity.
-    {{latent_mean_..latent_covariance_}}
+    {{latent_mean_..noise_scale_}}
 
     See Also
     --------
@@ -82,7 +82,7 @@ class SparseAE(AutoencoderTransformer):
     Examples
     --------
     >>> from sklearn.datasets import load_digits
-    >>> from sklearn_ae._sparse import SparseAE
+    >>> from sklearn_ae import SparseAE
     >>> X, _ = load_digits(return_X_y=True)
     >>> X = X / 16
     >>> sae = SparseAE(n_components=128, sparsity="kl", hidden_layer_sizes=(64,),

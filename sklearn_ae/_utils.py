@@ -1,6 +1,7 @@
-"""Device resolution and seeding shared by every estimator."""
+"""Device resolution, seeding and fit hygiene shared by every estimator."""
 
 from contextlib import contextmanager
+from numbers import Integral
 
 import numpy as np
 import torch
@@ -60,15 +61,66 @@ def seed_from(random_state):
 
 @contextmanager
 def torch_seeded(seed, device):
-    """Run a block under torch's RNG seeded with ``seed``, restoring it afterwards.
+    """Run a block under torch's RNGs seeded with ``seed``, restoring them afterwards.
 
-    Forking keeps the user's global torch RNG untouched, so fitting an
-    estimator never changes the random numbers of the code around it.
+    Only the generators the block can draw from are touched: the CPU one
+    (weight initialisation) and that of the training device. ``torch.manual_seed``
+    would reseed every CUDA device of the machine, including the ones the
+    user's other work runs on, so it is never called. Forking and restoring
+    keeps the user's global RNG streams exactly where they were.
     """
     device = torch.device(device)
     cuda = []
     if device.type == "cuda":
         cuda = [device.index if device.index is not None else torch.cuda.current_device()]
-    with torch.random.fork_rng(devices=cuda):
-        torch.manual_seed(seed)
+    with torch.random.fork_rng(devices=cuda, device_type="cuda"):
+        torch.default_generator.manual_seed(seed)
+        for index in cuda:
+            with torch.cuda.device(index):
+                torch.cuda.manual_seed(seed)
+        if device.type == "mps":
+            state = torch.mps.get_rng_state()
+            torch.mps.manual_seed(seed)
+        try:
+            yield
+        finally:
+            if device.type == "mps":
+                torch.mps.set_rng_state(state)
+
+
+def _clear_fitted_state(estimator):
+    for name in [key for key in vars(estimator) if key.endswith("_") and not key.startswith("__")]:
+        delattr(estimator, name)
+
+
+@contextmanager
+def unfitted_on_error(estimator):
+    """Fit from a clean slate, and leave nothing fitted behind if the fit raises.
+
+    Fitted attributes of an earlier fit are removed first (a refit must not
+    keep, say, ``validation_scores_`` of a run with other settings), and again
+    when the block raises: an estimator whose fit failed (divergence, bad
+    input found during training, an interrupt) is unfitted, so that
+    ``transform`` raises ``NotFittedError`` instead of running half a model.
+    """
+    _clear_fitted_state(estimator)
+    try:
         yield
+    except BaseException:
+        _clear_fitted_state(estimator)
+        raise
+
+
+def check_sample_count(n_samples):
+    """``sample``'s ``n_samples`` must be a positive integer (not a bool)."""
+    if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
+        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+
+
+def reject_labels(estimator, y):
+    """``sample(y=...)`` is for class-conditional models only."""
+    if y is not None:
+        raise ValueError(
+            f"{type(estimator).__name__}.sample got y={y!r}, but only a class-conditional "
+            "model (ConditionalVAE) generates data for given labels; leave y=None."
+        )

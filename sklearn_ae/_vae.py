@@ -183,7 +183,7 @@ class VAETransformer(BaseAutoencoder):
     Examples
     --------
     >>> from sklearn.datasets import load_digits
-    >>> from sklearn_ae._vae import VAETransformer
+    >>> from sklearn_ae import VAETransformer
     >>> X, _ = load_digits(return_X_y=True)
     >>> X = X / 16
     >>> vae = VAETransformer(n_components=4, max_iter=3, random_state=0)
@@ -251,8 +251,8 @@ class VAETransformer(BaseAutoencoder):
         self.n_importance_samples = n_importance_samples
 
     # ------------------------------------------------------------------ hooks
-    def _check_likelihood_support(self, X):
-        if self.likelihood == "bernoulli" and X.size and (X.min() < 0 or X.max() > 1):
+    def _check_likelihood_support(self, X, likelihood):
+        if likelihood == "bernoulli" and X.size and (X.min() < 0 or X.max() > 1):
             what = "Negative values in data" if X.min() < 0 else "Values above 1 in data"
             raise ValueError(
                 f"{what} passed to {type(self).__name__}: likelihood='bernoulli' needs "
@@ -262,14 +262,27 @@ class VAETransformer(BaseAutoencoder):
 
     def _validate_training_data(self, X, y):
         X, y = super()._validate_training_data(X, y)
-        self._check_likelihood_support(X)
+        self._check_likelihood_support(X, self.likelihood)
         return X, y
+
+    @property
+    def _fitted_likelihood(self):
+        # Read from the fitted model: set_params(likelihood=...) after fit
+        # must not change what the fitted model scores.
+        return "bernoulli" if self.noise_scale_ is None else "gaussian"
 
     def _module_params(self, X):
         # Root-mean-square feature standard deviation: the scale of the data,
         # used to start and to floor the learned Gaussian noise.
-        scale = float(np.sqrt(np.mean(np.var(X, axis=0, dtype=np.float64))))
-        scale = scale if scale > 0 else 1.0
+        variance = float(np.mean(np.var(X, axis=0, dtype=np.float64)))
+        if not variance < float(np.finfo(np.float32).max):
+            # The likelihood's variance lives in a float32 buffer.
+            raise ValueError(
+                f"{type(self).__name__} trains in float32, but the data's mean feature "
+                f"variance ({variance:g}) is beyond float32's range. Scale the data first, "
+                "for example with StandardScaler or MinMaxScaler."
+            )
+        scale = np.sqrt(variance) if variance > 0 else 1.0
         return {
             **super()._module_params(X),
             "likelihood": self.likelihood,
@@ -283,7 +296,7 @@ class VAETransformer(BaseAutoencoder):
             return [("kl_warmup", KLWarmup(self.kl_warmup))]
         return []
 
-    def _after_fit(self, X, y):
+    def _fit_model_statistics(self, X, y):
         history = self.net_.history
         self.reconstruction_curve_ = list(map(float, history[:, "train_reconstruction"]))
         self.kl_curve_ = list(map(float, history[:, "train_kl"]))
@@ -303,7 +316,7 @@ class VAETransformer(BaseAutoencoder):
         if self.likelihood == "bernoulli":
             self.noise_scale_ = None
         else:
-            self.noise_scale_ = self.net_.module_.noise_scale()
+            self.noise_scale_ = self._module.noise_scale()
 
     def _kl_per_unit(self, mean, logvar, y):
         kl = gaussian_kl(torch.from_numpy(mean), torch.from_numpy(logvar))
@@ -311,12 +324,12 @@ class VAETransformer(BaseAutoencoder):
 
     def _posterior_parameters(self, X):
         """Posterior means and log-variances of validated ``X``."""
-        n_components = self.n_components
+        n_components = self.n_components_
         both = self._apply(lambda module, x: torch.cat(module.posterior(x), dim=1), X)
         return both[:, :n_components], both[:, n_components:]
 
     def _sample_codes(self, n_samples, rng):
-        return rng.standard_normal((n_samples, self.n_components))
+        return rng.standard_normal((n_samples, self.n_components_))
 
     # --------------------------------------------------------------- inference
     def posterior(self, X):
@@ -358,36 +371,6 @@ class VAETransformer(BaseAutoencoder):
         eps = rng.standard_normal(mean.shape)
         return (mean + std * eps).astype(mean.dtype, copy=False)
 
-    def _draw_observations(self, means, rng):
-        """Draws from ``p(x | z)`` given its means (the decoded codes)."""
-        if self.likelihood == "bernoulli":
-            return (rng.uniform(size=means.shape) < means).astype(means.dtype)
-        noise = rng.standard_normal(means.shape) * self.noise_scale_
-        return (means + noise).astype(means.dtype, copy=False)
-
-    def sample(self, n_samples=1, random_state=None, *, noise=False):
-        """Generate data: draw ``z`` from the prior ``N(0, I)`` and decode it.
-
-        Parameters
-        ----------
-        n_samples : int, default=1
-            Number of samples.
-        random_state : int, RandomState instance or None, default=None
-            Seed of the draws; ``None`` uses NumPy's global random state.
-        noise : bool, default=False
-            If False, return the likelihood means ``E[x | z]`` (the usual
-            picture of a VAE sample). If True, draw ``x ~ p(x | z)``:
-            Gaussian noise of scale ``noise_scale_``, or binary pixels.
-
-        Returns
-        -------
-        X : ndarray of shape (n_samples, n_features)
-            Generated samples.
-        """
-        rng = check_random_state(random_state)
-        means = super().sample(n_samples, random_state=rng)
-        return self._draw_observations(means, rng) if noise else means
-
     def score_samples(self, X):
         """Importance-weighted estimate of the log-likelihood ``log p(x)`` of each sample.
 
@@ -407,8 +390,8 @@ class VAETransformer(BaseAutoencoder):
             Estimated ``log p(x)``, in nats per sample.
         """
         X = self._check_X(X)
-        self._check_likelihood_support(X)
-        eps = iwae_noise(self.n_importance_samples, self.n_components)
+        self._check_likelihood_support(X, self._fitted_likelihood)
+        eps = iwae_noise(self.n_importance_samples, self.n_components_)
 
         def score(module, x):
             e = eps.to(device=x.device, dtype=x.dtype)
@@ -422,7 +405,7 @@ class VAETransformer(BaseAutoencoder):
         ``fn`` also receives ``max_elements`` through the module call, which
         splits the K samples when even one row would exceed the budget.
         """
-        per_row = self.n_importance_samples * (self.n_features_in_ + self.n_components)
+        per_row = self.n_importance_samples * (self.n_features_in_ + self.n_components_)
         return self._apply(fn, X, batch_rows=max(1, _IWAE_CHUNK_ELEMENTS // per_row))
 
     def score(self, X, y=None):

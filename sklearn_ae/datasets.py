@@ -1,4 +1,8 @@
-"""Offline loaders for the real-data checks and benchmarks."""
+"""Offline loaders for the real-data checks and benchmarks.
+
+The MNIST test set ships with the repository (``data/mnist/``, outside the
+installed package); nothing is downloaded unless ``source="openml"`` asks for it.
+"""
 
 import gzip
 import os
@@ -14,10 +18,11 @@ _LABELS = "t10k-labels-idx1-ubyte.gz"
 
 
 def default_mnist_path():
-    """Where :func:`load_mnist` looks: ``$SKLEARN_AE_MNIST``, else ``../shared/data/mnist``.
+    """Where :func:`load_mnist` looks: ``$SKLEARN_AE_MNIST``, else the repository's ``data/mnist``.
 
-    The relative default is resolved against the current directory and, failing
-    that, against the repository checkout that holds this package.
+    The repository's copy is found beside the package of a source checkout
+    (``pip install -e .``) and, failing that, under the current directory, so
+    that a clone works from its root with nothing beside it.
 
     Returns
     -------
@@ -33,8 +38,8 @@ def default_mnist_path():
     if os.environ.get(MNIST_ENV):
         return Path(os.environ[MNIST_ENV])
     candidates = [
-        Path.cwd().parent / "shared" / "data" / "mnist",
-        Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist",
+        Path(__file__).resolve().parents[1] / "data" / "mnist",
+        Path.cwd() / "data" / "mnist",
     ]
     return next((p for p in candidates if (p / _IMAGES).exists()), candidates[0])
 
@@ -45,7 +50,7 @@ def _read_idx(path, header_bytes):
     return np.frombuffer(data, dtype=np.uint8, offset=header_bytes)
 
 
-def load_mnist(path=None, *, return_X_y=True, source="idx"):
+def load_mnist(path=None, *, source="idx"):
     """Load MNIST digits as float32 pixels in [0, 1] and integer labels.
 
     Parameters
@@ -53,8 +58,6 @@ def load_mnist(path=None, *, return_X_y=True, source="idx"):
     path : str or path-like, default=None
         Folder with ``t10k-images-idx3-ubyte.gz`` and ``t10k-labels-idx1-ubyte.gz``
         (the 10,000-digit MNIST test set). Defaults to :func:`default_mnist_path`.
-    return_X_y : bool, default=True
-        Kept for symmetry with scikit-learn's loaders; only ``(X, y)`` is returned.
     source : {"idx", "openml"}, default="idx"
         ``"openml"`` downloads all 70,000 digits with
         :func:`sklearn.datasets.fetch_openml` instead (needs a network).
@@ -67,8 +70,8 @@ def load_mnist(path=None, *, return_X_y=True, source="idx"):
     Examples
     --------
     >>> from sklearn_ae.datasets import load_mnist
-    >>> X, y = load_mnist()  # doctest: +SKIP
-    >>> X.shape  # doctest: +SKIP
+    >>> X, y = load_mnist()
+    >>> X.shape
     (10000, 784)
     """
     if source == "openml":
@@ -83,7 +86,8 @@ def load_mnist(path=None, *, return_X_y=True, source="idx"):
     if not images.exists() or not labels.exists():
         raise FileNotFoundError(
             f"MNIST IDX files not found in {folder}; pass path= or set ${MNIST_ENV} to the "
-            f"folder holding {_IMAGES} and {_LABELS}."
+            f"folder holding {_IMAGES} and {_LABELS} (a clone of the repository has them "
+            "in data/mnist/)."
         )
     X = _read_idx(images, 16).reshape(-1, 784).astype(np.float32) / 255.0
     y = _read_idx(labels, 8).astype(np.int64)
@@ -109,8 +113,8 @@ def mnist_split(path=None, n_train=8000):
     Examples
     --------
     >>> from sklearn_ae.datasets import mnist_split
-    >>> X_train, X_test, y_train, y_test = mnist_split()  # doctest: +SKIP
-    >>> X_train.shape, X_test.shape  # doctest: +SKIP
+    >>> X_train, X_test, y_train, y_test = mnist_split()
+    >>> X_train.shape, X_test.shape
     ((8000, 784), (2000, 784))
     """
     X, y = load_mnist(path)

@@ -2,6 +2,7 @@ import warnings
 
 import pytest
 import torch
+from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 
 # One intra-op thread for the whole suite: the networks under test are tiny, so
@@ -17,6 +18,20 @@ def _quiet_short_training():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         yield
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """scikit-learn's digits scaled to [0, 1] and their labels, read-only.
+
+    Shared by every test module: read-only, so that a test cannot change
+    what the others see.
+    """
+    X, y = load_digits(return_X_y=True)
+    X = X / 16
+    X.setflags(write=False)
+    y.setflags(write=False)
+    return X, y
 
 
 def pytest_collection_modifyitems(config, items):

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import torch
 from scipy.linalg import subspace_angles
-from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
@@ -21,9 +20,9 @@ FAST = {"hidden_layer_sizes": (16,), "max_iter": 5, "random_state": 0}
 
 
 @pytest.fixture(scope="module")
-def digits():
-    X, y = load_digits(return_X_y=True)
-    return X[:400] / 16.0, y[:400]
+def digits(digits):
+    X, y = digits
+    return X[:400], y[:400]
 
 
 def test_autoencoder_shapes_and_dtypes(digits):
@@ -194,7 +193,7 @@ def test_autoencoder_sparse_input_is_a_clear_error():
         AutoencoderTransformer(**FAST).fit(sparse.random(20, 5, format="csr"))
 
 
-def test_autoencoder_bad_input_after_fit(digits):
+def test_autoencoder_bad_input_fit_model_statistics(digits):
     X, _ = digits
     ae = AutoencoderTransformer(n_components=3, **FAST).fit(X)
     with pytest.raises(ValueError, match="features, but AutoencoderTransformer is expecting 64"):

@@ -7,12 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from sklearn.decomposition import PCA
 from threadpoolctl import threadpool_limits
+
+import sklearn_ae
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
 import _common  # noqa: E402
+import bench_contractive_cost  # noqa: E402
 import bench_overhead  # noqa: E402
 import bench_pca  # noqa: E402
 import bench_scaling  # noqa: E402
@@ -80,27 +84,24 @@ def test_bench_pca_writes_csv_markdown_and_plot(tiny_digits, tmp_path):
     assert paths["png"].stat().st_size > 0
 
 
-def test_bench_pca_skips_missing_models_and_impossible_sizes(tiny_digits, monkeypatch):
-    monkeypatch.setitem(bench_pca.MODELS, "NotYetWritten", ("_not_yet_written", "nyw", False))
+def test_bench_pca_skips_impossible_sizes(tiny_digits):
     notes = []
     rows = bench_pca.run_benchmark(
-        tiny_digits,
-        ["NotYetWritten", "ppca"],
-        (2, 64),
-        show_progress=False,
-        log=notes.append,
-        memory=None,
+        tiny_digits, ["ppca"], (2, 64), show_progress=False, log=notes.append, memory=None
     )
     assert [(r["model"], r["n_components"]) for r in rows] == [("PPCA", 2)]
-    assert any("NotYetWritten" in n and "skipped" in n for n in notes)
-    assert any("n_components=64" in n for n in notes)
+    assert any("n_components=64" in n and "skipped" in n for n in notes)
 
 
-def test_bench_pca_finds_every_exported_model():
-    for name in bench_pca.MODELS:
-        cls = bench_pca.find_model(name)
-        assert cls is None or cls.__name__ == name
-    assert bench_pca.find_model("PCA") is not None
+def test_bench_pca_models_are_the_exported_estimators():
+    # Every estimator of the package is benchmarked, under its own name, beside PCA.
+    exported = {
+        name for name in sklearn_ae.__all__ if hasattr(getattr(sklearn_ae, name), "transform")
+    }
+    assert set(bench_pca.MODELS) == exported | {"PCA"}
+    for name, (cls, _, _) in bench_pca.MODELS.items():
+        assert cls.__name__ == name
+        assert cls is (PCA if name == "PCA" else getattr(sklearn_ae, name))
     assert bench_pca.resolve_model_names(["AE", "pca", "ae"]) == ["AutoencoderTransformer", "PCA"]
     with pytest.raises(SystemExit, match="unknown model"):
         bench_pca.resolve_model_names(["nope"])
@@ -184,6 +185,25 @@ def test_bench_scaling_smoke(tmp_path):
     assert header == bench_scaling.COLUMNS and len(written) == 2
     assert "s / epoch" in paths["md"].read_text()
     assert paths["png"].stat().st_size > 0
+
+
+def test_bench_contractive_cost_smoke(tmp_path):
+    out = tmp_path / "contractive_cost.csv"
+    options = "--data random --n-samples 64 --hidden 8 4 --n-components 2 --batch-size 32 "
+    options += "--epochs 1 --repeats 1 --threads 0 --reference"
+    rows = bench_contractive_cost.main([*options.split(), "--out", str(out)])
+    assert {r["model"] for r in rows} == set(bench_contractive_cost.MODELS)
+    header, written = _read(out)
+    assert header[:2] == ["repeat", "model"] and len(written) == 4
+    assert all(r["data"] == "random uniform [0, 1]" and r["n_samples"] == "64" for r in written)
+    assert all(float(r["epoch_seconds"]) > 0 for r in written)
+
+
+def test_resolve_device_uses_the_package_and_exits_with_its_message():
+    assert _common.resolve_device("cpu") == "cpu"
+    assert _common.resolve_device("auto") in ("cpu", "cuda", "mps")
+    with pytest.raises(SystemExit, match="Unknown device 'nonsense'"):
+        _common.resolve_device("nonsense")
 
 
 def test_peak_memory_sees_numpy_allocations():

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
-from sklearn.datasets import load_digits
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_ae._vae import VAETransformer
@@ -17,8 +16,8 @@ FAST = {"hidden_layer_sizes": (8,), "random_state": 0}
 
 
 @pytest.fixture(scope="module")
-def X():
-    return load_digits(return_X_y=True)[0][:200] / 16
+def X(digits):
+    return digits[0][:200]
 
 
 @pytest.mark.parametrize("beta", [1.0, 2.5])

@@ -7,7 +7,6 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import stats
 from scipy.special import logsumexp, softmax
-from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
@@ -21,12 +20,6 @@ from sklearn_ae._conditional_vae import ConditionalVAE
 pytestmark = pytest.mark.filterwarnings("ignore:.*posterior collapse:UserWarning")
 
 SMALL = {"hidden_layer_sizes": (32,), "max_iter": 25, "random_state": 0}
-
-
-@pytest.fixture(scope="module")
-def digits():
-    X, y = load_digits(return_X_y=True)
-    return X / 16, y
 
 
 @pytest.fixture(scope="module")
@@ -209,10 +202,7 @@ def test_cvae_in_pipeline_and_grid_search(digits):
 def test_cvae_mnist_default_samples_are_of_the_requested_digit():
     from sklearn_ae.datasets import mnist_split
 
-    try:
-        X_train, X_test, y_train, y_test = mnist_split()
-    except FileNotFoundError as exc:
-        pytest.skip(str(exc))
+    X_train, X_test, y_train, y_test = mnist_split()
     clf = LogisticRegression(max_iter=200).fit(X_train, y_train)
     assert clf.score(X_test, y_test) > 0.9
     # Default settings, fewer epochs than max_iter=200 to fit the time budget.

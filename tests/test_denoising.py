@@ -15,7 +15,7 @@ from sklearn_ae.nn._regularised import DenoisingAutoencoder
 
 from _helpers import mnist_train_heldout
 
-NOISES = ["gaussian", "masking", "salt_and_pepper"]
+CORRUPTIONS = ["gaussian", "masking", "salt_and_pepper"]
 FAST = {"hidden_layer_sizes": (16,), "max_iter": 3, "random_state": 0}
 
 
@@ -28,10 +28,10 @@ def _data(n_samples=120, n_features=10, seed=0):
 
 
 # --------------------------------------------------------------- corruption
-@pytest.mark.parametrize("noise", NOISES)
+@pytest.mark.parametrize("noise", CORRUPTIONS)
 def test_denoising_ae_corrupts_in_training_only(noise):
     X = _data()
-    dae = DenoisingAE(noise=noise, noise_level=0.5, **FAST).fit(X)
+    dae = DenoisingAE(corruption=noise, corruption_level=0.5, **FAST).fit(X)
     Z = dae.transform(X)
     assert_array_equal(Z, dae.transform(X))
     # The same as the fitted module in eval mode applied by hand, in float64.
@@ -50,7 +50,7 @@ def test_denoising_ae_corrupts_in_training_only(noise):
 
 def test_denoising_ae_gaussian_corruption_statistics():
     torch.manual_seed(0)
-    module = DenoisingAutoencoder(400, 2, noise="gaussian", noise_level=0.3).train()
+    module = DenoisingAutoencoder(400, 2, corruption="gaussian", corruption_level=0.3).train()
     x = torch.rand(500, 400)
     delta = (module.corrupt(x) - x).double()
     assert abs(delta.mean().item()) < 0.003
@@ -59,22 +59,22 @@ def test_denoising_ae_gaussian_corruption_statistics():
     assert not torch.equal(module.corrupt(x), module.corrupt(x))
 
 
-@pytest.mark.parametrize("noise_level", [0.1, 0.5])
-def test_denoising_ae_masking_corruption_statistics(noise_level):
+@pytest.mark.parametrize("corruption_level", [0.1, 0.5])
+def test_denoising_ae_masking_corruption_statistics(corruption_level):
     torch.manual_seed(0)
-    module = DenoisingAutoencoder(400, 2, noise="masking", noise_level=noise_level)
+    module = DenoisingAutoencoder(400, 2, corruption="masking", corruption_level=corruption_level)
     x = torch.rand(500, 400) + 0.5  # no entry is 0 before masking
     x_tilde, mask = module.corrupt_with_mask(x)
     changed = x_tilde != x
     assert torch.equal(changed, mask)
     assert (x_tilde[changed] == 0).all()
     # 200,000 Bernoulli draws: the standard error of the fraction is < 0.0012.
-    assert changed.double().mean().item() == pytest.approx(noise_level, abs=0.005)
+    assert changed.double().mean().item() == pytest.approx(corruption_level, abs=0.005)
 
 
 def test_denoising_ae_salt_and_pepper_uses_training_min_and_max():
     X = _data(n_samples=300, n_features=10)
-    dae = DenoisingAE(noise="salt_and_pepper", noise_level=0.4, **FAST).fit(X)
+    dae = DenoisingAE(corruption="salt_and_pepper", corruption_level=0.4, **FAST).fit(X)
     assert_allclose(dae.data_min_, X.min(axis=0))
     assert_allclose(dae.data_max_, X.max(axis=0))
     module = dae.net_.module_
@@ -92,15 +92,15 @@ def test_denoising_ae_salt_and_pepper_uses_training_min_and_max():
     assert torch.equal(x_tilde[~mask], x[~mask])
 
 
-@pytest.mark.parametrize("noise", NOISES)
+@pytest.mark.parametrize("noise", CORRUPTIONS)
 def test_denoising_ae_random_state_repeats_and_leaves_global_rng(noise):
     X = _data()
     state = torch.get_rng_state()
-    Z1 = DenoisingAE(noise=noise, **FAST).fit_transform(X)
+    Z1 = DenoisingAE(corruption=noise, **FAST).fit_transform(X)
     assert torch.equal(state, torch.get_rng_state())
-    Z2 = DenoisingAE(noise=noise, **FAST).fit_transform(X)
+    Z2 = DenoisingAE(corruption=noise, **FAST).fit_transform(X)
     assert_array_equal(Z1, Z2)
-    Z3 = DenoisingAE(noise=noise, **{**FAST, "random_state": 1}).fit_transform(X)
+    Z3 = DenoisingAE(corruption=noise, **{**FAST, "random_state": 1}).fit_transform(X)
     assert not np.array_equal(Z1, Z3)
 
 
@@ -108,15 +108,17 @@ def test_denoising_ae_noise_changes_training():
     # Gaussian noise of level 0 is the plain autoencoder's training problem;
     # a real noise level must change the fitted model.
     X = _data()
-    Z0 = DenoisingAE(noise_level=0.0, **FAST).fit_transform(X)
-    Z1 = DenoisingAE(noise_level=0.5, **FAST).fit_transform(X)
+    Z0 = DenoisingAE(corruption_level=0.0, **FAST).fit_transform(X)
+    Z1 = DenoisingAE(corruption_level=0.5, **FAST).fit_transform(X)
     assert not np.allclose(Z0, Z1)
 
 
 # --------------------------------------------------------------- masked loss
 def test_denoising_ae_masked_loss_counts_masked_entries_only():
     torch.manual_seed(0)
-    module = DenoisingAutoencoder(6, 2, noise="masking", noise_level=0.5, masked_loss=True)
+    module = DenoisingAutoencoder(
+        6, 2, corruption="masking", corruption_level=0.5, masked_loss=True
+    )
     x = torch.rand(8, 6)
     mask = torch.rand(8, 6) < 0.5
     recon = x.clone()
@@ -129,13 +131,15 @@ def test_denoising_ae_masked_loss_counts_masked_entries_only():
     expected = ((recon - x) ** 2).mean().item()
     assert full == pytest.approx(expected)
 
-    plain = DenoisingAutoencoder(6, 2, noise="masking", noise_level=0.5)
+    plain = DenoisingAutoencoder(6, 2, corruption="masking", corruption_level=0.5)
     assert plain.loss({"recon": recon, "mask": mask}, x)["loss"].item() == pytest.approx(expected)
 
 
 def test_denoising_ae_masked_loss_gradient_ignores_unmasked_outputs():
     torch.manual_seed(0)
-    module = DenoisingAutoencoder(6, 2, noise="masking", noise_level=0.5, masked_loss=True)
+    module = DenoisingAutoencoder(
+        6, 2, corruption="masking", corruption_level=0.5, masked_loss=True
+    )
     x = torch.rand(8, 6)
     module.train()
     out = module(x)
@@ -148,18 +152,20 @@ def test_denoising_ae_masked_loss_gradient_ignores_unmasked_outputs():
 
 @pytest.mark.parametrize("noise", ["gaussian", "salt_and_pepper"])
 def test_denoising_ae_masked_loss_needs_masking(noise):
-    with pytest.raises(ValueError, match=r"masked_loss=True .*needs noise='masking'"):
-        DenoisingAE(noise=noise, masked_loss=True, **FAST).fit(_data())
+    with pytest.raises(ValueError, match=r"masked_loss=True .*needs corruption='masking'"):
+        DenoisingAE(corruption=noise, masked_loss=True, **FAST).fit(_data())
 
 
-def test_denoising_ae_masked_loss_needs_positive_noise_level():
-    with pytest.raises(ValueError, match="noise_level=0 masks no entry"):
-        DenoisingAE(noise="masking", noise_level=0.0, masked_loss=True, **FAST).fit(_data())
+def test_denoising_ae_masked_loss_needs_positive_corruption_level():
+    with pytest.raises(ValueError, match="corruption_level=0 masks no entry"):
+        DenoisingAE(corruption="masking", corruption_level=0.0, masked_loss=True, **FAST).fit(
+            _data()
+        )
 
 
 def test_denoising_ae_masked_loss_changes_training():
     X = _data()
-    params = {"noise": "masking", "noise_level": 0.5, **FAST}
+    params = {"corruption": "masking", "corruption_level": 0.5, **FAST}
     masked = DenoisingAE(masked_loss=True, **params).fit(X)
     full = DenoisingAE(masked_loss=False, **params).fit(X)
     assert np.isfinite(masked.loss_curve_).all()
@@ -171,8 +177,8 @@ def test_denoising_ae_masked_loss_changes_training():
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"noise": "uniform"}, "'noise' parameter"),
-        ({"noise_level": -0.1}, "'noise_level' parameter"),
+        ({"corruption": "uniform"}, "'corruption' parameter"),
+        ({"corruption_level": -0.1}, "'corruption_level' parameter"),
         ({"masked_loss": "yes"}, "'masked_loss' parameter"),
         ({"loss": "huber"}, "'loss' parameter"),
     ],
@@ -183,13 +189,13 @@ def test_denoising_ae_rejects_bad_params(params, match):
 
 
 @pytest.mark.parametrize("noise", ["masking", "salt_and_pepper"])
-def test_denoising_ae_fraction_noise_level_at_most_one(noise):
+def test_denoising_ae_fraction_corruption_level_at_most_one(noise):
     with pytest.raises(ValueError, match=r"fraction of corrupted entries .* in \[0, 1\]"):
-        DenoisingAE(noise=noise, noise_level=1.5, **FAST).fit(_data())
+        DenoisingAE(corruption=noise, corruption_level=1.5, **FAST).fit(_data())
 
 
-def test_denoising_ae_gaussian_noise_level_may_exceed_one():
-    DenoisingAE(noise="gaussian", noise_level=1.5, **FAST).fit(_data())
+def test_denoising_ae_gaussian_corruption_level_may_exceed_one():
+    DenoisingAE(corruption="gaussian", corruption_level=1.5, **FAST).fit(_data())
 
 
 def test_denoising_ae_cross_entropy_needs_unit_range():
@@ -207,7 +213,7 @@ def _with_missing(X, fraction, seed=0):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_denoising_ae_impute_keeps_known_values(dtype):
     X = _data().astype(dtype)
-    dae = DenoisingAE(noise="masking", noise_level=0.3, **FAST).fit(X)
+    dae = DenoisingAE(corruption="masking", corruption_level=0.3, **FAST).fit(X)
     X_missing, missing = _with_missing(X, 0.3)
     before = X_missing.copy()
     filled = dae.impute(X_missing)
@@ -220,15 +226,15 @@ def test_denoising_ae_impute_keeps_known_values(dtype):
 
 def test_denoising_ae_impute_without_missing_is_identity():
     X = _data()
-    dae = DenoisingAE(noise="masking", **FAST).fit(X)
+    dae = DenoisingAE(corruption="masking", **FAST).fit(X)
     assert_array_equal(dae.impute(X), X)
 
 
-@pytest.mark.parametrize("noise", NOISES)
+@pytest.mark.parametrize("noise", CORRUPTIONS)
 def test_denoising_ae_impute_zero_iterations_is_the_starting_fill(noise):
     # The masking value 0 for a masking-trained model, the training mean otherwise.
     X = _data()
-    dae = DenoisingAE(noise=noise, **FAST).fit(X)
+    dae = DenoisingAE(corruption=noise, **FAST).fit(X)
     X_missing, missing = _with_missing(X, 0.3)
     filled = dae.impute(X_missing, n_iter=0)
     assert_allclose(dae.mean_, X.mean(axis=0))
@@ -241,7 +247,7 @@ def test_denoising_ae_impute_zero_iterations_is_the_starting_fill(noise):
 )
 def test_denoising_ae_impute_auto_rounds(noise, rounds):
     X = _data()
-    dae = DenoisingAE(noise=noise, **FAST).fit(X)
+    dae = DenoisingAE(corruption=noise, **FAST).fit(X)
     X_missing, _ = _with_missing(X, 0.3)
     filled = dae.impute(X_missing)
     assert_array_equal(filled, dae.impute(X_missing, n_iter=rounds))
@@ -250,7 +256,7 @@ def test_denoising_ae_impute_auto_rounds(noise, rounds):
 
 def test_denoising_ae_impute_is_row_wise():
     X = _data()
-    dae = DenoisingAE(noise="masking", **FAST).fit(X)
+    dae = DenoisingAE(corruption="masking", **FAST).fit(X)
     X_missing, _ = _with_missing(X[:20], 0.3)
     filled = dae.impute(X_missing)
     rows = np.vstack([dae.impute(row[None, :]) for row in X_missing])
@@ -259,7 +265,7 @@ def test_denoising_ae_impute_is_row_wise():
 
 def test_denoising_ae_impute_works_for_any_noise():
     X = _data()
-    plain_like = DenoisingAE(noise="gaussian", **FAST).fit(X)
+    plain_like = DenoisingAE(corruption="gaussian", **FAST).fit(X)
     X_missing, missing = _with_missing(X, 0.2)
     filled = plain_like.impute(X_missing, n_iter=3)
     assert_array_equal(filled[~missing], X[~missing])
@@ -268,14 +274,14 @@ def test_denoising_ae_impute_works_for_any_noise():
 
 def test_denoising_ae_impute_rejects_wrong_width():
     X = _data()
-    dae = DenoisingAE(noise="masking", **FAST).fit(X)
+    dae = DenoisingAE(corruption="masking", **FAST).fit(X)
     with pytest.raises(ValueError, match="X has 9 features, but DenoisingAE is expecting 10"):
         dae.impute(X[:, :9])
 
 
 def test_denoising_ae_impute_rejects_infinity():
     X = _data()
-    dae = DenoisingAE(noise="masking", **FAST).fit(X)
+    dae = DenoisingAE(corruption="masking", **FAST).fit(X)
     X_bad = X.copy()
     X_bad[0, 0] = np.inf
     X_bad[1, 1] = np.nan
@@ -286,7 +292,7 @@ def test_denoising_ae_impute_rejects_infinity():
 @pytest.mark.parametrize("n_iter", [-1, 1.5, "3", True, None])
 def test_denoising_ae_impute_rejects_bad_n_iter(n_iter):
     X = _data()
-    dae = DenoisingAE(noise="masking", **FAST).fit(X)
+    dae = DenoisingAE(corruption="masking", **FAST).fit(X)
     with pytest.raises(ValueError, match="n_iter must be a non-negative integer or 'auto'"):
         dae.impute(X, n_iter=n_iter)
 
@@ -298,7 +304,7 @@ def test_denoising_ae_impute_needs_fit():
 
 def test_denoising_ae_transform_still_rejects_nan():
     X = _data()
-    dae = DenoisingAE(noise="masking", **FAST).fit(X)
+    dae = DenoisingAE(corruption="masking", **FAST).fit(X)
     X_missing, _ = _with_missing(X, 0.1)
     with pytest.raises(ValueError, match="Input X contains NaN"):
         dae.transform(X_missing)
@@ -312,7 +318,7 @@ MNIST_NET = {
     "max_iter": 20,
     "random_state": 0,
 }
-MNIST_NOISE_LEVELS = {"gaussian": 1.0, "masking": 0.5, "salt_and_pepper": 0.4}
+MNIST_CORRUPTION_LEVELS = {"gaussian": 1.0, "masking": 0.5, "salt_and_pepper": 0.4}
 
 
 @pytest.fixture(scope="module")
@@ -332,11 +338,11 @@ def _corrupt(X, noise, level, low, high, seed=1):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("noise", NOISES)
+@pytest.mark.parametrize("noise", CORRUPTIONS)
 def test_denoising_ae_denoises_mnist_better_than_plain_ae(mnist_plain_ae, noise):
     X_train, X_test, plain = mnist_plain_ae
-    level = MNIST_NOISE_LEVELS[noise]
-    dae = DenoisingAE(noise=noise, noise_level=level, **MNIST_NET).fit(X_train)
+    level = MNIST_CORRUPTION_LEVELS[noise]
+    dae = DenoisingAE(corruption=noise, corruption_level=level, **MNIST_NET).fit(X_train)
     X_noisy = _corrupt(X_test, noise, level, X_train.min(axis=0), X_train.max(axis=0))
 
     def clean_error(model):
@@ -358,9 +364,9 @@ def test_denoising_ae_impute_mnist_beats_mean_imputation(mnist_plain_ae):
         error = np.mean((model.impute(X_missing, **kwargs) - X_test)[missing] ** 2)
         return mean_error / error
 
-    masking = DenoisingAE(noise="masking", noise_level=0.3, **MNIST_NET).fit(X_train)
+    masking = DenoisingAE(corruption="masking", corruption_level=0.3, **MNIST_NET).fit(X_train)
     # Trained without corruption: the plain autoencoder's problem, with impute.
-    clean = DenoisingAE(noise="gaussian", noise_level=0.0, **MNIST_NET).fit(X_train)
+    clean = DenoisingAE(corruption="gaussian", corruption_level=0.0, **MNIST_NET).fit(X_train)
     gains = {
         "masking, auto (1 round from 0)": gain(masking),
         "masking, 10 rounds": gain(masking, n_iter=10),

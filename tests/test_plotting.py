@@ -6,7 +6,6 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator
-from sklearn.datasets import load_digits
 from skorch.history import History
 
 from sklearn_ae import PPCA, AutoencoderTransformer
@@ -32,9 +31,9 @@ def _close_figures():
 
 
 @pytest.fixture(scope="module")
-def digits():
-    X, y = load_digits(return_X_y=True)
-    return X[:300] / 16, y[:300]
+def digits(digits):
+    X, y = digits
+    return X[:300], y[:300]
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +55,7 @@ class ConditionalStub(BaseEstimator):
         self.classes_ = np.array([3, 5, 7])
         return self
 
-    def sample(self, n_samples, y=None, random_state=None):
+    def sample(self, n_samples=1, *, y=None, random_state=None):
         assert len(y) == n_samples
         return np.repeat(np.asarray(y, dtype=float)[:, None], 64, axis=1)
 

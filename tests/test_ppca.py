@@ -1,19 +1,13 @@
-"""Tests for sklearn_ae._ppca.PPCA."""
+"""Tests for PPCA."""
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from scipy import linalg, stats
-from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
+from sklearn.exceptions import NotFittedError
 
-from sklearn_ae._ppca import PPCA
-
-
-@pytest.fixture(scope="module")
-def digits():
-    X, _ = load_digits(return_X_y=True)
-    return X
+from sklearn_ae import PPCA
 
 
 def _random_data(n_samples=200, n_features=8, rank=3, noise=0.3, seed=0, dtype=np.float64):
@@ -34,10 +28,11 @@ def _loglik(X, mean, W, sigma2):
 
 @pytest.mark.parametrize("n_components", [2, 10, 40])
 def test_ppca_score_matches_pca_digits(digits, n_components):
-    ppca = PPCA(n_components).fit(digits)
-    pca = PCA(n_components).fit(digits)
-    assert_allclose(ppca.score(digits), pca.score(digits), rtol=1e-10)
-    assert_allclose(ppca.score_samples(digits), pca.score_samples(digits), rtol=1e-10)
+    X, _ = digits
+    ppca = PPCA(n_components).fit(X)
+    pca = PCA(n_components).fit(X)
+    assert_allclose(ppca.score(X), pca.score(X), rtol=1e-10)
+    assert_allclose(ppca.score_samples(X), pca.score_samples(X), rtol=1e-10)
 
 
 @pytest.mark.parametrize("n_components", [1, 3, 6, 7])
@@ -232,16 +227,15 @@ def test_ppca_sample_invalid_n_samples(n_samples):
         ppca.sample(n_samples)
 
 
-@pytest.mark.parametrize("n_components", [8, 9])
-def test_ppca_n_components_too_large_for_features(n_components):
+def test_ppca_n_components_too_large_for_features():
     X = _random_data(n_features=8)
-    with pytest.raises(ValueError, match=rf"n_components={n_components}.*\(200, 8\)"):
-        PPCA(n_components).fit(X)
+    with pytest.raises(ValueError, match=r"n_components=9.*min\(n_samples, n_features\)=8"):
+        PPCA(9).fit(X)
 
 
 def test_ppca_n_components_too_large_for_samples():
     X = np.random.default_rng(0).standard_normal((3, 10))
-    with pytest.raises(ValueError, match=r"n_components=4.*\(3, 10\)"):
+    with pytest.raises(ValueError, match=r"n_components=4.*shape \(3, 10\)"):
         PPCA(4).fit(X)
 
 
@@ -268,22 +262,72 @@ def test_ppca_wrong_width_raises():
         ppca.inverse_transform(np.zeros((4, 3)))
 
 
-@pytest.mark.parametrize("n_components", [1, 3])
-def test_ppca_float32_preserved(n_components):
+@pytest.mark.parametrize("n_components", [1, 3, 8])
+def test_ppca_float32_transforms_preserved_fit_in_float64(n_components):
     X = _random_data(dtype=np.float32)
     ppca = PPCA(n_components).fit(X)
-    assert ppca.mean_.dtype == np.float32
-    assert ppca.components_.dtype == np.float32
-    assert ppca.explained_variance_.dtype == np.float32
+    for fitted in (ppca.mean_, ppca.components_, ppca.explained_variance_):
+        assert fitted.dtype == np.float64
     Z = ppca.transform(X)
     assert Z.dtype == np.float32
     assert ppca.inverse_transform(Z).dtype == np.float32
-    assert ppca.score_samples(X).dtype == np.float32
-    assert ppca.get_covariance().dtype == np.float32
-    assert ppca.get_precision().dtype == np.float32
-    assert ppca.sample(3, random_state=0).dtype == np.float32
+    # The float32 data hold exactly the same numbers in float64.
     reference = PPCA(n_components).fit(X.astype(np.float64))
-    assert_allclose(ppca.score(X), reference.score(X), rtol=1e-4)
+    assert_allclose(ppca.components_, reference.components_)
+    assert_allclose(ppca.score(X), reference.score(X), rtol=1e-6)
+
+
+@pytest.mark.parametrize("n_components", [2, 8])
+def test_ppca_float32_huge_values_give_a_finite_model(n_components):
+    # float32 holds 1e30, but not its square: eigenvalues in float32 overflow.
+    X = _random_data(dtype=np.float32) * np.float32(1e30)
+    assert np.all(np.isfinite(X))
+    ppca = PPCA(n_components).fit(X)
+    fitted = [ppca.mean_, ppca.components_, ppca.explained_variance_, ppca.noise_variance_]
+    assert all(np.all(np.isfinite(value)) for value in fitted)
+    Z = ppca.transform(X)
+    assert Z.dtype == np.float32 and np.all(np.isfinite(Z))
+    assert np.all(np.isfinite(ppca.inverse_transform(Z)))
+    assert np.all(np.isfinite(ppca.score_samples(X)))
+    # Scaling the data by c shifts the log-likelihood by -n_features * log(c).
+    reference = PPCA(n_components).fit(X.astype(np.float64) / 1e30)
+    shift = X.shape[1] * np.log(1e30)
+    assert_allclose(ppca.score(X), reference.score(X.astype(np.float64) / 1e30) - shift)
+
+
+def test_ppca_variance_overflowing_float64_is_a_clear_error():
+    X = _random_data() * 1e200
+    with pytest.raises(ValueError, match=r"overflows float64.*StandardScaler"):
+        PPCA(2).fit(X)
+    with pytest.raises(NotFittedError):
+        PPCA(2).transform(X)
+
+
+@pytest.mark.parametrize("shape", [(200, 8), (9, 8), (50, 1)])
+def test_ppca_all_components_is_the_full_gaussian_as_in_pca(shape):
+    n_samples, n_features = shape
+    X = _random_data(n_samples=n_samples, n_features=n_features, rank=min(3, n_features))
+    ppca = PPCA(n_features).fit(X)
+    pca = PCA(n_features).fit(X)
+    assert ppca.noise_variance_ == 0 == pca.noise_variance_
+    assert_allclose(ppca.score(X), pca.score(X), rtol=1e-10)
+    assert_allclose(ppca.score_samples(X), pca.score_samples(X), rtol=1e-10)
+    cov = np.atleast_2d(np.cov(X, rowvar=False))
+    assert_allclose(ppca.get_covariance(), cov, rtol=1e-10, atol=1e-12)
+    assert_allclose(ppca.get_precision() @ cov, np.eye(n_features), atol=1e-8)
+    assert_allclose(ppca.score_samples(X), stats.multivariate_normal(X.mean(axis=0), cov).logpdf(X))
+    # Nothing is left over: a draw is its own noiseless mean.
+    assert_allclose(ppca.sample(5, random_state=0), ppca.sample(5, random_state=0, noise=False))
+    assert_allclose(ppca.inverse_transform(ppca.transform(X)), X)
+
+
+def test_ppca_all_components_of_rank_deficient_data_scores_finite():
+    X = _random_data(n_samples=30, n_features=6, rank=2, noise=0.0)
+    ppca = PPCA(6).fit(X)
+    assert ppca.noise_variance_ == 0
+    assert np.all(np.isfinite(ppca.score_samples(X)))
+    assert np.all(np.isfinite(ppca.get_precision()))
+    assert np.all(np.isfinite(ppca.transform(X)))
 
 
 @pytest.mark.parametrize("n_components", [None, 2, 4])
@@ -316,7 +360,24 @@ def test_ppca_feature_names_out():
 
 def test_ppca_fit_is_deterministic():
     X = _random_data()
-    first = PPCA(3, random_state=0).fit(X)
-    second = PPCA(3, random_state=1).fit(X)
-    assert_allclose(first.components_, second.components_)
-    assert_allclose(first.noise_variance_, second.noise_variance_)
+    first, second = PPCA(3).fit(X), PPCA(3).fit(X)
+    assert_array_equal(first.components_, second.components_)
+    assert first.noise_variance_ == second.noise_variance_
+
+
+def test_ppca_sample_arguments_after_n_samples_are_keyword_only():
+    ppca = PPCA(2).fit(_random_data())
+    with pytest.raises(TypeError):
+        ppca.sample(4, 0)
+    with pytest.raises(ValueError, match="only a class-conditional model"):
+        ppca.sample(4, y=1)
+
+
+def test_ppca_set_params_after_fit_changes_nothing_fitted():
+    X = _random_data()
+    ppca = PPCA(2).fit(X)
+    Z = ppca.transform(X)
+    ppca.set_params(n_components=5)
+    assert_array_equal(ppca.transform(X), Z)
+    assert ppca.sample(3, random_state=0).shape == (3, X.shape[1])
+    assert list(ppca.get_feature_names_out()) == ["ppca0", "ppca1"]

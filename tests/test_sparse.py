@@ -100,7 +100,7 @@ def test_sparse_ae_zero_fraction_is_relative_to_code_scale():
     with torch.no_grad():
         last.weight.mul_(1e-3)
         last.bias.mul_(1e-3)
-    sae._after_fit(X, None)
+    sae._fit_model_statistics(X, None)
     assert sae.code_zero_fraction_ == pytest.approx(before)
 
 

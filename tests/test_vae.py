@@ -9,7 +9,6 @@ import torch
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import stats
 from scipy.special import logsumexp
-from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
@@ -28,12 +27,6 @@ from sklearn_ae.nn._vae import VariationalAutoencoder, gaussian_kl
 pytestmark = pytest.mark.filterwarnings("ignore:.*posterior collapse:UserWarning")
 
 SMALL = {"hidden_layer_sizes": (32,), "max_iter": 25, "random_state": 0}
-
-
-@pytest.fixture(scope="module")
-def digits():
-    X, y = load_digits(return_X_y=True)
-    return X / 16, y
 
 
 @pytest.fixture(scope="module")
@@ -381,10 +374,7 @@ def test_vae_grid_search_on_transformer_through_score(digits):
 def mnist():
     from sklearn_ae.datasets import mnist_split
 
-    try:
-        X_train, X_test, _, _ = mnist_split()
-    except FileNotFoundError as exc:
-        pytest.skip(str(exc))
+    X_train, X_test, _, _ = mnist_split()
     return X_train.astype(np.float64), X_test.astype(np.float64)
 
 

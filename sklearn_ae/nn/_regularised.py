@@ -13,7 +13,7 @@ from torch.autograd.function import once_differentiable
 
 from ._autoencoder import Autoencoder
 
-NOISES = ("gaussian", "masking", "salt_and_pepper")
+CORRUPTIONS = ("gaussian", "masking", "salt_and_pepper")
 _ROUTES = ("auto", "direct", "gram")
 SPARSITIES = ("l1", "kl")
 
@@ -28,13 +28,13 @@ class DenoisingAutoencoder(Autoencoder):
     ----------
     n_features, n_components, hidden_layer_sizes, activation, loss
         As in :class:`~sklearn_ae.nn.Autoencoder`.
-    noise : {"gaussian", "masking", "salt_and_pepper"}, default="gaussian"
-        ``"gaussian"`` adds ``noise_level * N(0, 1)`` to every entry;
-        ``"masking"`` sets each entry to 0 with probability ``noise_level``;
+    corruption : {"gaussian", "masking", "salt_and_pepper"}, default="gaussian"
+        ``"gaussian"`` adds ``corruption_level * N(0, 1)`` to every entry;
+        ``"masking"`` sets each entry to 0 with probability ``corruption_level``;
         ``"salt_and_pepper"`` sets each entry, with probability
-        ``noise_level``, to ``feature_min`` or ``feature_max`` (one or the
+        ``corruption_level``, to ``feature_min`` or ``feature_max`` (one or the
         other with probability 1/2).
-    noise_level : float, default=0.2
+    corruption_level : float, default=0.2
         Standard deviation (gaussian) or fraction of corrupted entries.
     masked_loss : bool, default=False
         With masking noise, take the reconstruction loss on the masked
@@ -48,7 +48,7 @@ class DenoisingAutoencoder(Autoencoder):
     --------
     >>> import torch
     >>> from sklearn_ae.nn import DenoisingAutoencoder
-    >>> dae = DenoisingAutoencoder(6, 2, noise="masking", noise_level=0.5)
+    >>> dae = DenoisingAutoencoder(6, 2, corruption="masking", corruption_level=0.5)
     >>> out = dae(torch.ones(4, 6))
     >>> tuple(out["mask"].shape)
     (4, 6)
@@ -61,19 +61,21 @@ class DenoisingAutoencoder(Autoencoder):
         hidden_layer_sizes=(),
         activation="relu",
         loss="squared_error",
-        noise="gaussian",
-        noise_level=0.2,
+        corruption="gaussian",
+        corruption_level=0.2,
         masked_loss=False,
         feature_min=None,
         feature_max=None,
     ):
         super().__init__(n_features, n_components, hidden_layer_sizes, activation, loss)
-        if noise not in NOISES:
-            raise ValueError(f"noise must be one of {NOISES}, got {noise!r}.")
-        if masked_loss and noise != "masking":
-            raise ValueError(f"masked_loss=True needs noise='masking', got noise={noise!r}.")
-        self.noise = noise
-        self.noise_level = float(noise_level)
+        if corruption not in CORRUPTIONS:
+            raise ValueError(f"corruption must be one of {CORRUPTIONS}, got {corruption!r}.")
+        if masked_loss and corruption != "masking":
+            raise ValueError(
+                f"masked_loss=True needs corruption='masking', got corruption={corruption!r}."
+            )
+        self.corruption = corruption
+        self.corruption_level = float(corruption_level)
         self.masked_loss = bool(masked_loss)
         low = torch.zeros(n_features) if feature_min is None else torch.as_tensor(feature_min)
         high = torch.ones(n_features) if feature_max is None else torch.as_tensor(feature_max)
@@ -86,10 +88,10 @@ class DenoisingAutoencoder(Autoencoder):
         ``mask`` is a boolean tensor shaped like ``x`` for masking and
         salt-and-pepper noise, ``None`` for Gaussian noise (which hits all).
         """
-        if self.noise == "gaussian":
-            return x + self.noise_level * torch.randn_like(x), None
-        hit = torch.rand_like(x) < self.noise_level
-        if self.noise == "masking":
+        if self.corruption == "gaussian":
+            return x + self.corruption_level * torch.randn_like(x), None
+        hit = torch.rand_like(x) < self.corruption_level
+        if self.corruption == "masking":
             return x.masked_fill(hit, 0.0), hit
         salt = torch.rand_like(x) < 0.5
         value = torch.where(salt, self.feature_max.to(x.dtype), self.feature_min.to(x.dtype))
