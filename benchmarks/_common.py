@@ -212,21 +212,20 @@ def probe_self_check(n_bytes):
 
 # -------------------------------------------------------------------- data
 def mnist_or_random(n_samples=8000, *, mnist_path=None, seed=0, data="mnist"):
-    """MNIST-sized training data: the real digits when present, else uniform noise.
+    """MNIST-sized training data: the real digits, or uniform noise with ``data="random"``.
 
     Returns ``(X, source)`` with ``X`` float32 of shape ``(n_samples, 784)``: the first
-    ``n_samples`` MNIST digits, resampled (with replacement) when more are asked for
-    than MNIST's 10,000. ``data="random"`` gives the noise without looking for MNIST.
+    ``n_samples`` MNIST digits (the repository's copy unless ``mnist_path`` or
+    ``$SKLEARN_AE_MNIST`` say otherwise), resampled (with replacement) when more are
+    asked for than MNIST's 10,000. Missing files are an error, never a silent switch
+    to noise.
     """
     from sklearn_ae.datasets import load_mnist
 
-    try:
-        X = load_mnist(mnist_path)[0] if data == "mnist" else None
-    except FileNotFoundError:
-        X = None
     rng = np.random.default_rng(seed)
-    if X is None:
+    if data == "random":
         return rng.random((n_samples, 784), dtype=np.float32), "random uniform [0, 1]"
+    X = load_mnist(mnist_path)[0]
     if n_samples <= len(X):
         return np.ascontiguousarray(X[:n_samples]), "MNIST"
     return X[rng.integers(len(X), size=n_samples)], "MNIST resampled"

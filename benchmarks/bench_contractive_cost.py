@@ -3,7 +3,7 @@
 Issue 3 asks that a ContractiveAE epoch cost at most 3x a plain AutoencoderTransformer
 epoch on the same network. Both estimators are trained here side by side on MNIST-sized
 data (the first 8,000 MNIST digits, or uniform noise of that shape with ``--data
-random`` or when the files are absent): encoder 784-512-128-10 and its mirror, ReLU,
+random``): encoder 784-512-128-10 and its mirror, ReLU,
 Adam, batch 128, a few epochs each (``tol=0``, so no early stop).
 
 The penalty ``mean ||J_f(x)||_F^2`` is computed in closed form,

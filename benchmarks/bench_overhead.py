@@ -4,8 +4,8 @@ The same network (784-512-128-10 encoder and its mirror, ReLU), the same optimis
 (Adam, same learning rate, and the weight decay that the estimator derives from
 ``alpha``, read off a fitted estimator, on the weights but not the biases), batch 128
 reshuffled every epoch, the same number of epochs (``tol=0`` and an unreachable
-``n_iter_no_change``), on MNIST-sized data (the first 8,000 MNIST digits, or uniform
-noise of that shape when the files are absent).
+``n_iter_no_change``), on the first 8,000 MNIST digits (the repository's
+``data/mnist``).
 
 The two are timed alternately in one process (the estimator first in even repeats, the
 loop first in odd ones, so that drifting load hits both alike); the report gives the

@@ -1,8 +1,8 @@
 """Does training time grow linearly with the data, and does transform's memory stay bounded?
 
 An ``AutoencoderTransformer`` (784-512-128-10 and its mirror, batch 128) is fitted on
-1,000 to 100,000 MNIST-wide rows (MNIST digits resampled; uniform noise if the files
-are absent) for a couple of epochs. Reported per size:
+1,000 to 100,000 MNIST rows (the repository's digits, resampled) for a couple of
+epochs. Reported per size:
 
 - seconds per epoch (the median of skorch's per-epoch durations) and per 1,000 rows,
   which stays flat when the cost is linear in ``n_samples``; the whole ``fit`` too;

@@ -25,6 +25,7 @@ class AutoencoderTransformer(BaseAutoencoder):
     ----------
     n_components : int, default=2
         Width of the code (the bottleneck).
+    {{architecture}}
     {{hidden_layer_sizes..activation}}
         The code and the output are linear (the output goes through a sigmoid
         with cross-entropy loss).
@@ -62,6 +63,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         self,
         n_components=2,
         *,
+        architecture=None,
         hidden_layer_sizes=(256, 64),
         activation="relu",
         loss="squared_error",
@@ -80,6 +82,7 @@ class AutoencoderTransformer(BaseAutoencoder):
     ):
         super().__init__(
             n_components=n_components,
+            architecture=architecture,
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
             alpha=alpha,

@@ -1,6 +1,5 @@
 """The scikit-learn contract shared by every neural estimator."""
 
-import copy
 import warnings
 from numbers import Integral, Real
 
@@ -13,21 +12,17 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
-from skorch.callbacks import EarlyStopping, ProgressBar
-from skorch.helper import predefined_split
 
 from ._net import (
     INFERENCE_BATCH_ROWS,
-    BatchIterator,
-    FiniteLossGuard,
-    TensorDataset,
-    UnsupervisedNet,
     batched_apply,
-    to_tensor,
+    fit_module,
+    history_records,
+    split_validation,
+    trained_module,
 )
 from ._utils import (
     check_sample_count,
@@ -37,14 +32,16 @@ from ._utils import (
     torch_seeded,
     unfitted_on_error,
 )
+from .architectures import MLP, Architecture
 from .nn import ACTIVATIONS
 
 
 class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base class of the neural transformers; not for direct use.
 
-    A subclass supplies the torch module (:meth:`_module_params` and
-    ``_module_class``) and, where it needs them, the hooks
+    A subclass supplies the torch module (``_module_class``, built from the
+    parts of the architecture's network that :meth:`_network_parts` picks and
+    the keywords of :meth:`_module_params`) and, where it needs them, the hooks
     :meth:`_validate_training_data` (checks only, no state),
     :meth:`_fit_data_statistics` (what the training data implies before
     training: ranges, label encoding), :meth:`_training_inputs` (extra inputs
@@ -59,6 +56,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
+        # Checked at fit, with advice for a bare torch module.
+        "architecture": "no_validation",
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "alpha": [Interval(Real, 0, None, closed="left")],
@@ -79,6 +78,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self,
         n_components=2,
         *,
+        architecture=None,
         hidden_layer_sizes=(256, 64),
         activation="relu",
         alpha=1e-4,
@@ -95,6 +95,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         verbose=0,
     ):
         self.n_components = n_components
+        self.architecture = architecture
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.alpha = alpha
@@ -111,21 +112,27 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.verbose = verbose
 
     # ------------------------------------------------------------------ hooks
+    #: Number of code heads on the encoder's features (two for a VAE).
+    _n_heads = 1
+
+    def _network_parts(self, network):
+        """The positional arguments of ``_module_class``: parts of the built network."""
+        return (network.encoder(), network.decoder)
+
     def _module_params(self, X):
         """Keyword arguments of ``_module_class`` for the validated training data ``X``.
 
         Called after :meth:`_fit_data_statistics`, whose attributes it may read.
         """
-        return {
-            "n_features": X.shape[1],
-            "n_components": self.n_components,
-            "hidden_layer_sizes": self._hidden_sizes(),
-            "activation": self.activation,
-        }
+        return {"n_features": X.shape[1], "n_components": self.n_components}
 
-    def _training_inputs(self, X, y, device):
-        """What the module's ``forward`` receives during training: a tensor or a dict."""
-        return to_tensor(X, device)
+    def _n_conditions(self):
+        """Width of the condition appended to the decoder's input (a one-hot label)."""
+        return 0
+
+    def _training_inputs(self, X, y):
+        """The arrays the module's ``forward`` receives by keyword during training."""
+        return {"x": X}
 
     def _validate_training_data(self, X, y):
         """Check the training data; sets nothing but what ``validate_data`` records."""
@@ -141,7 +148,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return y
 
     def _score_fn(self):
-        """``fn(module, X_batch) -> per-sample score`` used by :meth:`score_samples`."""
+        """``fn(module, x) -> per-sample score`` used by :meth:`score_samples`."""
         return lambda module, x: module.score_samples(x)
 
     def _fit_model_statistics(self, X, y):
@@ -152,60 +159,37 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return []
 
     # ---------------------------------------------------------------- fitting
-    def _hidden_sizes(self):
-        sizes = (
-            [self.hidden_layer_sizes]
-            if np.isscalar(self.hidden_layer_sizes)
-            else list(self.hidden_layer_sizes)
-        )
-        if not all(isinstance(s, Integral) and s > 0 for s in sizes):
+    def _architecture(self):
+        """The architecture to build: the parameter, or the MLP of the estimator's words."""
+        if self.architecture is None:
+            return MLP(self.hidden_layer_sizes, self.activation)
+        if isinstance(self.architecture, torch.nn.Module):
             raise ValueError(
-                f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes!r}."
+                f"architecture must describe the networks, not be one: got the torch module "
+                f"{type(self.architecture).__name__}. Wrap your modules in "
+                "sklearn_ae.architectures.TorchModules(encoder=..., decoder=...)."
             )
-        return tuple(int(s) for s in sizes)
+        if not isinstance(self.architecture, Architecture):
+            raise ValueError(
+                "architecture must be None or an architecture of sklearn_ae.architectures "
+                "(MLP, ConvNet, Conv1dNet, RecurrentNet, TorchModules), got "
+                f"{self.architecture!r}."
+            )
+        return self.architecture
+
+    def _build_module(self, X):
+        """The torch module to train, built from torch's (seeded) random generator."""
+        network = self._architecture().build(
+            X.shape[1],
+            self.n_components,
+            n_heads=self._n_heads,
+            n_conditions=self._n_conditions(),
+        )
+        return self._module_class(*self._network_parts(network), **self._module_params(X))
 
     def _batch_size(self, n_samples):
         size = min(200, n_samples) if self.batch_size == "auto" else self.batch_size
         return max(1, min(size, n_samples))
-
-    def _split(self, X, y, seed):
-        if not self.early_stopping:
-            return (X, y), None
-        n_valid = int(np.ceil(self.validation_fraction * len(X)))
-        if len(X) - n_valid < 1 or n_valid < 1:
-            raise ValueError(
-                f"early_stopping needs at least one training and one validation sample; "
-                f"n_samples={len(X)} with validation_fraction={self.validation_fraction}."
-            )
-        arrays = (X,) if y is None else (X, y)
-        parts = train_test_split(*arrays, test_size=n_valid, random_state=seed)
-        if y is None:
-            return (parts[0], None), (parts[1], None)
-        return (parts[0], parts[2]), (parts[1], parts[3])
-
-    def _callbacks(self):
-        monitor = "valid_loss" if self.early_stopping else "train_loss"
-        callbacks = [
-            ("finite_loss", FiniteLossGuard()),
-            (
-                "stop",
-                _EarlyStopping(
-                    monitor=monitor,
-                    patience=self.n_iter_no_change,
-                    threshold=self.tol,
-                    threshold_mode="abs",
-                    load_best=self.early_stopping,
-                    sink=print if self.verbose else _silent,
-                ),
-            ),
-            *self._fit_extra_callbacks(),
-        ]
-        if self.verbose >= 2:
-            callbacks.append(("progress_bar", ProgressBar()))
-        # skorch stores state on callbacks, and scikit-learn forbids fit from
-        # changing a parameter: train on copies of the user's callbacks.
-        callbacks.extend(copy.deepcopy(self.callbacks or []))
-        return callbacks
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -231,55 +215,45 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         y = self._fit_data_statistics(X, y)
         device = resolve_device(self.device)
         seed = seed_from(self.random_state)
-        (X_train, y_train), valid = self._split(X, y, seed)
+        fraction = self.validation_fraction if self.early_stopping else None
+        train, valid = split_validation(self._training_inputs(X, y), fraction, seed)
 
         with torch_seeded(seed, device):
-            train = TensorDataset(self._training_inputs(X_train, y_train, device))
-            valid_ds = None
-            if valid is not None:
-                valid_ds = TensorDataset(self._training_inputs(*valid, device))
-            batch_size = self._batch_size(len(X_train))
-            net = UnsupervisedNet(
-                module=self._module_class,
-                criterion=torch.nn.Identity,
-                optimizer=torch.optim.Adam,
-                lr=self.learning_rate_init,
+            module = self._build_module(X)
+            batch_size = self._batch_size(len(train["x"]))
+            net = fit_module(
+                module,
+                train,
+                valid,
+                device=device,
+                batch_size=batch_size,
+                learning_rate=self.learning_rate_init,
                 # MLPRegressor's alpha: 0.5 * alpha * ||W||^2 per mini-batch on the
                 # weights (not the biases), i.e. a decay of alpha / batch_size.
-                optimizer__weight_decay=self.alpha / batch_size,
-                optimizer__param_groups=[("*bias", {"weight_decay": 0.0})],
+                weight_decay=self.alpha / batch_size,
                 max_epochs=self.max_iter,
-                batch_size=batch_size,
-                iterator_train=BatchIterator,
-                iterator_train__shuffle=True,
-                iterator_valid=BatchIterator,
-                train_split=predefined_split(valid_ds) if valid_ds is not None else None,
-                callbacks=self._callbacks(),
-                verbose=int(self.verbose),
-                device=str(device),
-                # The pickled module is a class of ours, not bare tensors.
-                torch_load_kwargs={"weights_only": False},
-                **{f"module__{k}": v for k, v in self._module_params(X).items()},
+                tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change,
+                verbose=self.verbose,
+                callbacks=self._fit_extra_callbacks(),
+                user_callbacks=self.callbacks,
             )
-            net.fit(train, None)
-        # The validation data is not needed any more: keep it out of pickles.
-        net.train_split = None
 
         self.net_ = net
         self.device_ = device
         self.n_components_ = int(self.n_components)
-        history = net.history
-        self.n_iter_ = len(history)
-        self.loss_curve_ = list(map(float, history[:, "train_loss"]))
+        self.history_ = history_records(net)
+        self.n_iter_ = len(self.history_)
+        self.loss_curve_ = [float(epoch["train_loss"]) for epoch in self.history_]
         if self.early_stopping:
-            self.validation_scores_ = [-float(v) for v in history[:, "valid_loss"]]
+            self.validation_scores_ = [-float(epoch["valid_loss"]) for epoch in self.history_]
             self.best_validation_score_ = max(self.validation_scores_)
         if self.n_iter_ == self.max_iter:
             warnings.warn(
                 f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached "
                 "and the optimization hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         self._fit_model_statistics(X, y)
         return self
@@ -288,10 +262,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     @property
     def _module(self):
         """The fitted torch module."""
-        return self.net_.module_
+        return trained_module(self.net_)
 
-    def _apply(self, fn, X, batch_rows=INFERENCE_BATCH_ROWS):
-        return batched_apply(self._module, fn, X, device=self.device_, batch_rows=batch_rows)
+    def _apply(self, fn, inputs, batch_rows=INFERENCE_BATCH_ROWS):
+        """``fn(module, **batch)`` by row batches of ``inputs`` (an array ``x`` or a dict)."""
+        if not isinstance(inputs, dict):
+            inputs = {"x": inputs}
+        return batched_apply(self._module, fn, inputs, device=self.device_, batch_rows=batch_rows)
 
     def _check_X(self, X):
         check_is_fitted(self)
@@ -337,7 +314,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             Reconstructions (the decoder's mean), in the codes' float dtype.
         """
         Z = self._check_codes(X)
-        return self._apply(lambda module, z: module.decode(z), Z)
+        return self._apply(lambda module, x: module.decode(x), Z)
 
     def score_samples(self, X):
         """Per-sample score; higher means more typical of the training data.
@@ -422,40 +399,3 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-
-def _silent(*args, **kwargs):
-    """A sink that discards skorch's messages when ``verbose=0``."""
-
-
-class _EarlyStopping(EarlyStopping):
-    """skorch's ``EarlyStopping``, letting the other callbacks finish the last epoch.
-
-    skorch stops by raising ``KeyboardInterrupt`` from ``on_epoch_end`` and
-    always runs ``PrintLog`` last, so the epoch that triggers the stop would
-    never be printed, its progress bar never closed, and the callbacks after
-    this one (the user's) would never see it. Run them first, then print why
-    training stops, then stop.
-    """
-
-    _held = None
-
-    def _sink(self, text, verbose):
-        if self._held is not None:
-            self._held.append((text, verbose))
-        else:
-            super()._sink(text, verbose)
-
-    def on_epoch_end(self, net, **kwargs):
-        self._held = []
-        try:
-            super().on_epoch_end(net, **kwargs)
-        except KeyboardInterrupt:
-            position = next(i for i, (_, cb) in enumerate(net.callbacks_) if cb is self)
-            for _, cb in net.callbacks_[position + 1 :]:
-                cb.on_epoch_end(net, **kwargs)
-            raise
-        finally:
-            held, self._held = self._held, None
-            for text, verbose in held:
-                super()._sink(text, verbose)

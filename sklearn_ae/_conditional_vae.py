@@ -6,11 +6,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from . import _vae
 from ._docstrings import fill_docstring
-from ._net import to_tensor
 from ._utils import check_sample_count
-from ._vae import VAETransformer, iwae_noise
+from ._vae import VAETransformer
 from .nn._vae import ConditionalVariationalAutoencoder, gaussian_kl
 
 
@@ -61,6 +59,7 @@ class ConditionalVAE(VAETransformer):
     ----------
     n_components : int, default=2
         Dimension of the latent space.
+    {{architecture}}
     beta : float, default=1.0
         Weight of the KL term in the training objective; it does not enter
         :meth:`score_samples`.
@@ -185,12 +184,18 @@ class ConditionalVAE(VAETransformer):
         self.class_prior_ = counts / counts.sum()
         return y_index
 
-    def _module_params(self, X):
-        return {**super()._module_params(X), "n_classes": len(self.classes_)}
+    def _n_conditions(self):
+        return len(self.classes_)
 
-    def _training_inputs(self, X, y, device):
-        onehot = np.eye(len(self.classes_))[y]
-        return {"x": to_tensor(X, device), "y": to_tensor(onehot, device)}
+    def _module_params(self, X):
+        return {
+            **super()._module_params(X),
+            "n_classes": len(self.classes_),
+            "class_prior": self.class_prior_,
+        }
+
+    def _training_inputs(self, X, y):
+        return {"x": X, "y": y}
 
     def _fit_model_statistics(self, X, y):
         self.prior_means_ = self._module.prior_means().detach().cpu().double().numpy()
@@ -216,18 +221,6 @@ class ConditionalVAE(VAETransformer):
             )
         return index
 
-    @staticmethod
-    def _with_labels(A, index):
-        # The label position rides along as a last column, so that the rows
-        # and their labels are batched together (exact in float32 up to 2**24).
-        return np.hstack([A, index[:, None].astype(A.dtype)])
-
-    @staticmethod
-    def _split_labels(module, a):
-        index = a[:, -1].round().long()
-        onehot = torch.eye(module.n_classes, dtype=a.dtype, device=a.device)[index]
-        return a[:, :-1], onehot
-
     # --------------------------------------------------------------- inference
     def inverse_transform(self, X, y=None):
         """Decode codes to the likelihood mean, for given labels or mixed over them.
@@ -247,20 +240,8 @@ class ConditionalVAE(VAETransformer):
             Reconstructions, in the codes' float dtype.
         """
         Z = self._check_codes(X)
-        if y is None:
-            log_prior = np.log(self.class_prior_)
-
-            def decode(module, z):
-                log_p = torch.as_tensor(log_prior, dtype=z.dtype, device=z.device)
-                return module.decode_marginal(z, log_p)
-
-            return self._apply(decode, Z)
-
-        def decode_with(module, a):
-            z, onehot = self._split_labels(module, a)
-            return module.decode(z, onehot)
-
-        return self._apply(decode_with, self._with_labels(Z, self._label_index(y, len(Z))))
+        inputs = {"x": Z} if y is None else {"x": Z, "y": self._label_index(y, len(Z))}
+        return self._apply(lambda module, x, y=None: module.decode(x, y), inputs)
 
     def sample(self, n_samples=1, *, y=None, random_state=None, noise=False):
         """Generate data of chosen classes: ``z ~ p(z | c)``, decoded with ``c``.
@@ -315,24 +296,8 @@ class ConditionalVAE(VAETransformer):
             ``K = n_importance_samples`` (see :class:`VAETransformer`).
         """
         X = self._check_X(X)
-        self._check_likelihood_support(X, self._fitted_likelihood)
-        eps = iwae_noise(self.n_importance_samples, self.n_components_)
-        if y is None:
-            log_prior = np.log(self.class_prior_)
-
-            def marginal(module, x):
-                e = eps.to(device=x.device, dtype=x.dtype)
-                log_p = torch.as_tensor(log_prior, dtype=x.dtype, device=x.device)
-                return module.score_samples_marginal(x, e, log_p, _vae._IWAE_CHUNK_ELEMENTS)
-
-            return self._apply_chunked(marginal, X)
-
-        def conditional(module, a):
-            x, onehot = self._split_labels(module, a)
-            e = eps.to(device=x.device, dtype=x.dtype)
-            return module.score_samples(x, e, onehot, _vae._IWAE_CHUNK_ELEMENTS)
-
-        return self._apply_chunked(conditional, self._with_labels(X, self._label_index(y, len(X))))
+        inputs = {"x": X} if y is None else {"x": X, "y": self._label_index(y, len(X))}
+        return self._score_inputs(inputs)
 
     def score(self, X, y=None):
         """Mean of :meth:`score_samples`: ``log p(x)``, or ``log p(x | c)`` given labels.

@@ -1,12 +1,13 @@
 """The contractive autoencoder."""
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
 from ._autoencoder import AutoencoderTransformer
 from ._docstrings import fill_docstring
+from .architectures import MLP
 from .nn._regularised import ContractiveAutoencoder
 
 # Rows per batch of :meth:`ContractiveAE.jacobian_norm`: each row holds a
@@ -20,8 +21,8 @@ class ContractiveAE(AutoencoderTransformer):
 
     The loss is the reconstruction error plus
     ``contractive_weight * mean_batch ||J_f(x)||_F^2``, the squared Frobenius
-    norm of the Jacobian of the encoder ``f`` at each input. It is computed
-    exactly, in closed form: for the MLP encoder,
+    norm of the Jacobian of the encoder ``f`` at each input. For the MLP
+    (``architecture=None`` or ``MLP``) it is computed exactly, in closed form:
     ``J(x) = W_K D_{K-1} W_{K-1} ... D_1 W_1`` with ``D_k`` the diagonal
     matrix of the activation's derivatives at layer ``k``, evaluated in the
     same pass as the code by one batched product started from the code side,
@@ -32,13 +33,26 @@ class ContractiveAE(AutoencoderTransformer):
     width): several times a plain epoch for a wide first layer (measured in
     ``benchmarks/bench_contractive_cost.py``).
 
+    For any other architecture the training penalty is an unbiased estimate
+    by random projections, ``||J||_F^2 = E_v ||J^T v||^2`` with
+    ``v ~ N(0, I)`` in code space, averaged over ``n_projections``
+    vector-Jacobian products per mini-batch (each one more backward pass,
+    differentiated again by training); :meth:`jacobian_norm` computes the
+    exact value, with one product per code unit.
+
     Parameters
     ----------
     n_components : int, default=2
         Width of the code (the bottleneck).
+    {{architecture}}
     contractive_weight : float, default=0.1
         Weight ``lambda`` of the Jacobian penalty; 0 gives the plain
         autoencoder.
+    n_projections : int, default=1
+        Random projections per mini-batch of the training penalty's estimate,
+        for architectures other than the MLP (whose penalty is exact). More
+        lower its variance at a cost linear in their number; from
+        ``n_components`` on, the exact sum is used.
     {{hidden_layer_sizes..activation}}
         The penalty's gradient flows through the activation's derivative,
         which is piecewise constant for ``"relu"``; smooth activations
@@ -86,13 +100,16 @@ class ContractiveAE(AutoencoderTransformer):
     _parameter_constraints: dict = {
         **AutoencoderTransformer._parameter_constraints,
         "contractive_weight": [Interval(Real, 0, None, closed="left")],
+        "n_projections": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
         self,
         n_components=2,
         *,
+        architecture=None,
         contractive_weight=0.1,
+        n_projections=1,
         hidden_layer_sizes=(256, 64),
         activation="relu",
         loss="squared_error",
@@ -111,6 +128,7 @@ class ContractiveAE(AutoencoderTransformer):
     ):
         super().__init__(
             n_components=n_components,
+            architecture=architecture,
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
             loss=loss,
@@ -128,9 +146,16 @@ class ContractiveAE(AutoencoderTransformer):
             verbose=verbose,
         )
         self.contractive_weight = contractive_weight
+        self.n_projections = n_projections
 
     def _module_params(self, X):
-        return {**super()._module_params(X), "contractive_weight": self.contractive_weight}
+        # The closed form (None) for the MLP; projections for any other network.
+        exact = isinstance(self._architecture(), MLP)
+        return {
+            **super()._module_params(X),
+            "contractive_weight": self.contractive_weight,
+            "n_projections": None if exact else self.n_projections,
+        }
 
     def jacobian_norm(self, X, *, squared=True):
         """Frobenius norm of the encoder's Jacobian at each row of ``X``.

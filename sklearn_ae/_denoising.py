@@ -28,16 +28,26 @@ class DenoisingAE(AutoencoderTransformer):
     ----------
     n_components : int, default=2
         Width of the code (the bottleneck).
-    corruption : {"gaussian", "masking", "salt_and_pepper"}, default="gaussian"
-        The corruption. ``"gaussian"`` adds ``corruption_level * N(0, 1)`` to every
-        entry. ``"masking"`` sets a random ``corruption_level`` fraction of the
-        entries to 0. ``"salt_and_pepper"`` sets a random ``corruption_level``
-        fraction of the entries to their feature's minimum or maximum over
-        the training data (``data_min_``, ``data_max_``), each with
-        probability 1/2.
+    {{architecture}}
+    corruption : {"gaussian", "masking", "salt_and_pepper"} or callable, \
+            default="gaussian"
+        The corruption. ``"gaussian"`` adds ``corruption_level * N(0, 1)`` to
+        every entry. ``"masking"`` sets a random ``corruption_level`` fraction
+        of the entries to 0. ``"salt_and_pepper"`` sets a random
+        ``corruption_level`` fraction of the entries to their feature's
+        minimum or maximum over the training data (``data_min_``,
+        ``data_max_``), each with probability 1/2. A callable is your own
+        degradation: it takes a training batch, a float32 tensor of shape
+        ``(batch, n_features)`` on the training device, and returns the
+        degraded batch of the same shape, drawing any randomness from torch's
+        generator (seeded by ``random_state``). Downsampling gives
+        super-resolution, a random blank patch inpainting, an overlaid mark
+        watermark removal: the model learns to undo it. It is used in
+        training only; define it at a module's top level to pickle the model.
     corruption_level : float, default=0.2
         Standard deviation of the Gaussian noise, or the probability that an
-        entry is corrupted (masking, salt-and-pepper; at most 1).
+        entry is corrupted (masking, salt-and-pepper; at most 1). Unused by
+        a callable corruption.
     masked_loss : bool, default=False
         Take the reconstruction loss on the masked entries only, as a masked
         autoencoder does. Needs ``corruption="masking"`` and ``corruption_level > 0``.
@@ -105,7 +115,7 @@ class DenoisingAE(AutoencoderTransformer):
 
     _parameter_constraints: dict = {
         **AutoencoderTransformer._parameter_constraints,
-        "corruption": [StrOptions(set(CORRUPTIONS))],
+        "corruption": [StrOptions(set(CORRUPTIONS)), callable],
         "corruption_level": [Interval(Real, 0, None, closed="left")],
         "masked_loss": ["boolean"],
     }
@@ -114,6 +124,7 @@ class DenoisingAE(AutoencoderTransformer):
         self,
         n_components=2,
         *,
+        architecture=None,
         corruption="gaussian",
         corruption_level=0.2,
         masked_loss=False,
@@ -135,6 +146,7 @@ class DenoisingAE(AutoencoderTransformer):
     ):
         super().__init__(
             n_components=n_components,
+            architecture=architecture,
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
             loss=loss,
@@ -156,7 +168,7 @@ class DenoisingAE(AutoencoderTransformer):
         self.masked_loss = masked_loss
 
     def _check_corruption_params(self):
-        if self.corruption != "gaussian" and self.corruption_level > 1:
+        if self.corruption in ("masking", "salt_and_pepper") and self.corruption_level > 1:
             raise ValueError(
                 "corruption_level is the fraction of corrupted entries for "
                 f"corruption={self.corruption!r} and must be in [0, 1]; "

@@ -19,11 +19,18 @@ writes that entry itself instead, between the markers.
 import re
 
 _PARAMETERS = """\
+architecture : Architecture or None, default=None
+    The networks: None for an MLP built from ``hidden_layer_sizes`` and
+    ``activation``, or an object of :mod:`sklearn_ae.architectures`
+    (``MLP``, ``ConvNet`` for images, ``RecurrentNet`` and ``Conv1dNet`` for
+    windows of a series, ``TorchModules`` for your own torch modules). Its
+    parameters are searchable as ``architecture__<param>``.
 hidden_layer_sizes : tuple of int, default=(256, 64)
-    Widths of the encoder's hidden layers; the decoder mirrors them.
+    Widths of the encoder's hidden layers; the decoder mirrors them. Used
+    when ``architecture`` is None.
 activation : {"relu", "tanh", "logistic", "identity", "elu", "gelu", "silu"}, \
 default="relu"
-    Activation of the hidden layers.
+    Activation of the hidden layers, when ``architecture`` is None.
 loss : {"squared_error", "binary_crossentropy"}, default="squared_error"
     Reconstruction loss. Cross-entropy suits data in [0, 1], such as
     min-max scaled pixels; it requires inputs in that range.
@@ -76,6 +83,10 @@ n_features_in_ : int
     Number of features seen during fit.
 feature_names_in_ : ndarray of shape (n_features_in_,)
     Names of features seen during fit, when ``X`` has string column names.
+history_ : list of dict
+    One dict per epoch, as recorded in training: ``train_loss`` and the
+    loss terms (``train_reconstruction``, ``train_kl``, ...), their
+    ``valid_`` counterparts with ``early_stopping``, ``dur`` (seconds).
 n_iter_ : int
     Number of epochs run.
 loss_curve_ : list of float

@@ -1,8 +1,12 @@
 """The only module that knows skorch: the training engine of every estimator.
 
 skorch runs the loop (history, callbacks, early stopping, progress); this
-module adapts it to unsupervised models that compute their own loss and feeds
-it batches sliced from tensors that already sit on the training device.
+module adapts it to unsupervised models that compute their own loss, feeds it
+batches sliced from tensors that already sit on the training device, splits
+off the validation set of early stopping, and hands the estimators plain data
+back (:func:`history_records`). Everything about the models themselves goes
+through the contract of :mod:`sklearn_ae.nn` (``forward``, ``loss`` and the
+inference maps), and inference (:func:`batched_apply`) needs no skorch.
 """
 
 import copy
@@ -10,12 +14,18 @@ import math
 
 import numpy as np
 import torch
+from sklearn.model_selection import train_test_split
 from skorch import NeuralNet
-from skorch.callbacks import Callback, PassthroughScoring
+from skorch.callbacks import Callback, EarlyStopping, PassthroughScoring, ProgressBar
+from skorch.helper import predefined_split
 
 # Rows per inference batch: bounds the memory of ``transform`` and friends on
 # large inputs while keeping per-batch Python overhead negligible.
 INFERENCE_BATCH_ROWS = 4096
+
+# Parameters that take no weight decay, as MLPRegressor's alpha spares the
+# intercepts: every bias, including the recurrent cells' bias_ih_l0 and friends.
+_NO_DECAY = ("*bias", "*bias_*")
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -38,24 +48,22 @@ class TrainingDivergedError(FloatingPointError):
 
 
 class TensorDataset(torch.utils.data.Dataset):
-    """Tensors already on the training device, batched by slicing.
+    """A dict of aligned tensors already on the training device, batched by slicing.
 
-    ``X`` is a tensor, or a dict of tensors (for modules whose ``forward``
-    takes several inputs, such as a label); batches are ``(X_batch, None)``
-    because every model here is unsupervised from skorch's point of view.
+    Batches are ``(inputs, None)``: ``inputs`` is the dict of the batch's rows
+    (``{"x": ...}``, plus ``"y"`` for conditional models), which skorch passes
+    to the module as keywords; every model here is unsupervised from skorch's
+    point of view.
     """
 
-    def __init__(self, X):
-        self.X = X
+    def __init__(self, inputs):
+        self.inputs = inputs
 
     def __len__(self):
-        first = next(iter(self.X.values())) if isinstance(self.X, dict) else self.X
-        return len(first)
+        return len(self.inputs["x"])
 
     def take(self, index):
-        if isinstance(self.X, dict):
-            return {key: value[index] for key, value in self.X.items()}, None
-        return self.X[index], None
+        return {key: value[index] for key, value in self.inputs.items()}, None
 
     def __getitem__(self, i):
         return self.take(i)
@@ -81,16 +89,12 @@ class BatchIterator:
     def __iter__(self):
         n, size = len(self.dataset), self.batch_size
         if self.shuffle:
-            order = torch.randperm(n, device=_device_of(self.dataset.X))
+            order = torch.randperm(n, device=self.dataset.inputs["x"].device)
             for start in range(0, n, size):
                 yield self.dataset.take(order[start : start + size])
         else:
             for start in range(0, n, size):
                 yield self.dataset.take(slice(start, start + size))
-
-
-def _device_of(X):
-    return next(iter(X.values())).device if isinstance(X, dict) else X.device
 
 
 class FiniteLossGuard(Callback):
@@ -117,34 +121,188 @@ class FiniteLossGuard(Callback):
 
 
 class UnsupervisedNet(NeuralNet):
-    """A :class:`skorch.NeuralNet` whose module computes its own loss from ``X``.
+    """A :class:`skorch.NeuralNet` whose module computes its own loss from its inputs.
 
-    The module's ``loss(outputs, X)`` needs the model itself (the encoder for a
-    Jacobian penalty, a learned decoder variance, a corruption mask), so the
-    criterion is a placeholder and ``get_loss`` asks the module. Extra loss
-    terms named in ``module.loss_terms`` are recorded per batch and averaged
-    per epoch (``train_<term>``, ``valid_<term>``) in ``history``.
+    The module's ``loss(outputs, x, y=None)`` needs the model itself (the
+    encoder for a Jacobian penalty, a learned decoder variance, a corruption
+    mask), so the criterion is a placeholder and ``get_loss`` asks the module.
+    The terms of its :class:`~sklearn_ae.nn.LossOutput` named in
+    ``module.loss_terms`` are recorded per batch and averaged per epoch
+    (``train_<term>``, ``valid_<term>``) in ``history``.
     """
 
     def get_default_callbacks(self):
         callbacks = list(super().get_default_callbacks())
-        terms = getattr(self.module, "loss_terms", ())
-        for term in terms:
+        for term in self.module.loss_terms:
             callbacks.append((f"train_{term}", PassthroughScoring(f"train_{term}", on_train=True)))
             callbacks.append((f"valid_{term}", PassthroughScoring(f"valid_{term}")))
         return callbacks
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        losses = self.module_.loss(y_pred, X)
+        losses = self.module_.loss(y_pred, **X)
         prefix = "train" if training else "valid"
+        terms = losses.terms()
         for term in self.module_.loss_terms:
-            self.history.record_batch(f"{prefix}_{term}", losses[term].item())
-        return losses["loss"]
+            self.history.record_batch(f"{prefix}_{term}", terms[term].item())
+        return losses.loss
+
+
+class _EarlyStopping(EarlyStopping):
+    """skorch's ``EarlyStopping``, letting the other callbacks finish the last epoch.
+
+    skorch stops by raising ``KeyboardInterrupt`` from ``on_epoch_end`` and
+    always runs ``PrintLog`` last, so the epoch that triggers the stop would
+    never be printed, its progress bar never closed, and the callbacks after
+    this one (the user's) would never see it. Run them first, then print why
+    training stops, then stop.
+    """
+
+    _held = None
+
+    def _sink(self, text, verbose):
+        if self._held is not None:
+            self._held.append((text, verbose))
+        else:
+            super()._sink(text, verbose)
+
+    def on_epoch_end(self, net, **kwargs):
+        self._held = []
+        try:
+            super().on_epoch_end(net, **kwargs)
+        except KeyboardInterrupt:
+            position = next(i for i, (_, cb) in enumerate(net.callbacks_) if cb is self)
+            for _, cb in net.callbacks_[position + 1 :]:
+                cb.on_epoch_end(net, **kwargs)
+            raise
+        finally:
+            held, self._held = self._held, None
+            for text, verbose in held:
+                super()._sink(text, verbose)
+
+
+def _silent(*args, **kwargs):
+    """A sink that discards skorch's messages when ``verbose=0``."""
+
+
+def split_validation(inputs, fraction, seed):
+    """``(train, valid)`` dicts of aligned arrays; ``valid`` is None when ``fraction`` is None.
+
+    The validation rows are a seeded random ``ceil(fraction * n)`` of them.
+    """
+    if fraction is None:
+        return inputs, None
+    n = len(inputs["x"])
+    n_valid = int(np.ceil(fraction * n))
+    if n - n_valid < 1 or n_valid < 1:
+        raise ValueError(
+            f"early_stopping needs at least one training and one validation sample; "
+            f"n_samples={n} with validation_fraction={fraction}."
+        )
+    keys = list(inputs)
+    parts = train_test_split(*(inputs[k] for k in keys), test_size=n_valid, random_state=seed)
+    return dict(zip(keys, parts[::2], strict=True)), dict(zip(keys, parts[1::2], strict=True))
 
 
 def to_tensor(X, device, dtype=torch.float32):
-    """Copy an array to a tensor (copying also avoids torch's warning on read-only arrays)."""
-    return torch.tensor(np.asarray(X), dtype=dtype, device=device)
+    """Copy an array to a tensor (copying also avoids torch's warning on read-only arrays).
+
+    Integer arrays (labels) become int64 whatever ``dtype`` says.
+    """
+    X = np.asarray(X)
+    if np.issubdtype(X.dtype, np.integer):
+        dtype = torch.long
+    return torch.tensor(X, dtype=dtype, device=device)
+
+
+def fit_module(
+    module,
+    train,
+    valid=None,
+    *,
+    device,
+    batch_size,
+    learning_rate,
+    weight_decay,
+    max_epochs,
+    tol,
+    n_iter_no_change,
+    verbose=0,
+    callbacks=(),
+    user_callbacks=None,
+):
+    """Train ``module`` with skorch on the dicts of aligned arrays ``train`` (and ``valid``).
+
+    Adam with a weight decay on the weights (not the biases); training stops
+    after ``max_epochs`` epochs, or when the monitored loss (validation loss
+    if ``valid`` is given, training loss otherwise) has not improved by
+    ``tol`` for ``n_iter_no_change`` epochs, and then the best epoch's weights
+    are restored if there is a validation set. ``callbacks`` are
+    ``(name, callback)`` pairs of the model; ``user_callbacks`` the user's,
+    trained on copies. Returns the fitted net.
+    """
+    train_ds = TensorDataset({k: to_tensor(v, device) for k, v in train.items()})
+    valid_ds = None
+    if valid is not None:
+        valid_ds = TensorDataset({k: to_tensor(v, device) for k, v in valid.items()})
+    stop = _EarlyStopping(
+        monitor="valid_loss" if valid is not None else "train_loss",
+        patience=n_iter_no_change,
+        threshold=tol,
+        threshold_mode="abs",
+        load_best=valid is not None,
+        sink=print if verbose else _silent,
+    )
+    all_callbacks = [("finite_loss", FiniteLossGuard()), ("stop", stop), *callbacks]
+    if verbose >= 2:
+        all_callbacks.append(("progress_bar", ProgressBar()))
+    # skorch stores state on callbacks, and scikit-learn forbids fit from
+    # changing a parameter: train on copies of the user's callbacks.
+    all_callbacks.extend(copy.deepcopy(user_callbacks or []))
+    net = UnsupervisedNet(
+        module=module,
+        criterion=torch.nn.Identity,
+        optimizer=torch.optim.Adam,
+        lr=learning_rate,
+        optimizer__weight_decay=weight_decay,
+        optimizer__param_groups=[(pattern, {"weight_decay": 0.0}) for pattern in _NO_DECAY],
+        max_epochs=max_epochs,
+        batch_size=batch_size,
+        iterator_train=BatchIterator,
+        iterator_train__shuffle=True,
+        iterator_valid=BatchIterator,
+        train_split=predefined_split(valid_ds) if valid_ds is not None else None,
+        callbacks=all_callbacks,
+        verbose=int(verbose),
+        device=str(device),
+        # The pickled module is a class of ours, not bare tensors.
+        torch_load_kwargs={"weights_only": False},
+    )
+    net.fit(train_ds, None)
+    # The validation data is not needed any more: keep it out of pickles.
+    net.train_split = None
+    return net
+
+
+def history_records(net):
+    """The net's per-epoch history as plain dicts, without skorch's bookkeeping.
+
+    Kept: ``epoch``, ``dur``, the losses and their logged terms (``train_*``,
+    ``valid_*``) and what callbacks record (``kl_weight``); dropped: the
+    per-batch records, batch counts and skorch's ``*_best`` flags.
+    """
+    return [
+        {
+            key: value
+            for key, value in epoch.items()
+            if key != "batches" and not key.endswith(("_best", "_batch_count"))
+        }
+        for epoch in net.history
+    ]
+
+
+def trained_module(net):
+    """The torch module a net trained."""
+    return net.module_
 
 
 def inference_copy(module, dtype, device):
@@ -160,12 +318,15 @@ def inference_copy(module, dtype, device):
     return module.eval()
 
 
-def batched_apply(module, fn, X, *, device, batch_rows=INFERENCE_BATCH_ROWS):
-    """Apply ``fn(module, X_batch)`` by row batches; NumPy out, in ``X``'s dtype.
+def batched_apply(module, fn, inputs, *, device, batch_rows=INFERENCE_BATCH_ROWS):
+    """Apply ``fn(module, **batch)`` by row batches of the dict of aligned arrays ``inputs``.
 
-    ``X`` is a validated float32/float64 array; ``fn`` returns a tensor whose
-    first axis is the batch.
+    The float arrays of ``inputs`` are validated float32/float64 arrays of one
+    dtype (``inputs["x"]``'s), the integer ones labels; ``fn`` returns a tensor
+    whose first axis is the batch, or a dict of them. NumPy comes out, in
+    ``inputs["x"]``'s dtype: an array, or a dict of arrays.
     """
+    X = inputs["x"]
     dtype = torch.float64 if X.dtype == np.float64 else torch.float32
     module = inference_copy(module, dtype, device)
     if torch.device(device).type == "mps":
@@ -173,6 +334,18 @@ def batched_apply(module, fn, X, *, device, batch_rows=INFERENCE_BATCH_ROWS):
     parts = []
     with torch.inference_mode():
         for start in range(0, max(len(X), 1), batch_rows):
-            batch = to_tensor(X[start : start + batch_rows], device, dtype)
-            parts.append(fn(module, batch).cpu().numpy())
+            batch = {
+                key: to_tensor(value[start : start + batch_rows], device, dtype)
+                for key, value in inputs.items()
+            }
+            out = fn(module, **batch)
+            if isinstance(out, dict):
+                parts.append({key: value.cpu().numpy() for key, value in out.items()})
+            else:
+                parts.append(out.cpu().numpy())
+    if isinstance(parts[0], dict):
+        return {
+            key: np.concatenate([part[key] for part in parts]).astype(X.dtype, copy=False)
+            for key in parts[0]
+        }
     return np.concatenate(parts).astype(X.dtype, copy=False)

@@ -33,6 +33,7 @@ class SparseAE(AutoencoderTransformer):
     ----------
     n_components : int, default=2
         Width of the code; may exceed the number of features.
+    {{architecture}}
     sparsity : {"l1", "kl"}, default="l1"
         Form of the sparsity penalty, see above.
     sparsity_weight : float, default=1e-3
@@ -105,6 +106,7 @@ class SparseAE(AutoencoderTransformer):
         self,
         n_components=2,
         *,
+        architecture=None,
         sparsity="l1",
         sparsity_weight=1e-3,
         sparsity_target=0.05,
@@ -126,6 +128,7 @@ class SparseAE(AutoencoderTransformer):
     ):
         super().__init__(
             n_components=n_components,
+            architecture=architecture,
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
             loss=loss,

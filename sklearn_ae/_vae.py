@@ -62,6 +62,7 @@ class VAETransformer(BaseAutoencoder):
     ----------
     n_components : int, default=2
         Dimension of the latent space.
+    {{architecture}}
     beta : float, default=1.0
         Weight of the KL term in the training objective (beta-VAE). Larger
         values give smoother, less informative codes and blurrier
@@ -196,6 +197,7 @@ class VAETransformer(BaseAutoencoder):
     """
 
     _module_class = VariationalAutoencoder
+    _n_heads = 2
 
     _parameter_constraints: dict = {
         **BaseAutoencoder._parameter_constraints,
@@ -209,6 +211,7 @@ class VAETransformer(BaseAutoencoder):
         self,
         n_components=2,
         *,
+        architecture=None,
         beta=1.0,
         kl_warmup=0,
         likelihood="gaussian",
@@ -230,6 +233,7 @@ class VAETransformer(BaseAutoencoder):
     ):
         super().__init__(
             n_components=n_components,
+            architecture=architecture,
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
             alpha=alpha,
@@ -296,10 +300,12 @@ class VAETransformer(BaseAutoencoder):
             return [("kl_warmup", KLWarmup(self.kl_warmup))]
         return []
 
+    def _network_parts(self, network):
+        return (network.body, *network.heads, network.decoder)
+
     def _fit_model_statistics(self, X, y):
-        history = self.net_.history
-        self.reconstruction_curve_ = list(map(float, history[:, "train_reconstruction"]))
-        self.kl_curve_ = list(map(float, history[:, "train_kl"]))
+        self.reconstruction_curve_ = [float(e["train_reconstruction"]) for e in self.history_]
+        self.kl_curve_ = [float(e["train_kl"]) for e in self.history_]
         mean, logvar = self._posterior_parameters(X.astype(np.float64, copy=False))
         self.kl_per_unit_ = self._kl_per_unit(mean, logvar, y)
         self.active_units_ = int(np.sum(np.var(mean, axis=0) > ACTIVE_UNIT_THRESHOLD))
@@ -324,9 +330,13 @@ class VAETransformer(BaseAutoencoder):
 
     def _posterior_parameters(self, X):
         """Posterior means and log-variances of validated ``X``."""
-        n_components = self.n_components_
-        both = self._apply(lambda module, x: torch.cat(module.posterior(x), dim=1), X)
-        return both[:, :n_components], both[:, n_components:]
+
+        def posterior(module, x):
+            mean, logvar = module.posterior(x)
+            return {"mean": mean, "logvar": logvar}
+
+        out = self._apply(posterior, X)
+        return out["mean"], out["logvar"]
 
     def _sample_codes(self, n_samples, rng):
         return rng.standard_normal((n_samples, self.n_components_))
@@ -389,24 +399,21 @@ class VAETransformer(BaseAutoencoder):
         log_likelihood : ndarray of shape (n_samples,)
             Estimated ``log p(x)``, in nats per sample.
         """
-        X = self._check_X(X)
-        self._check_likelihood_support(X, self._fitted_likelihood)
+        return self._score_inputs({"x": self._check_X(X)})
+
+    def _score_inputs(self, inputs):
+        """Importance-weighted scores of the rows of ``inputs`` (``x``, and labels ``y``)."""
+        self._check_likelihood_support(inputs["x"], self._fitted_likelihood)
         eps = iwae_noise(self.n_importance_samples, self.n_components_)
 
-        def score(module, x):
+        def score(module, x, y=None):
             e = eps.to(device=x.device, dtype=x.dtype)
-            return module.score_samples(x, e, max_elements=_IWAE_CHUNK_ELEMENTS)
+            return module.score_samples(x, y, eps=e, max_elements=_IWAE_CHUNK_ELEMENTS)
 
-        return self._apply_chunked(score, X)
-
-    def _apply_chunked(self, fn, X):
-        """``_apply`` in row chunks sized for ``n_importance_samples`` decoder passes per row.
-
-        ``fn`` also receives ``max_elements`` through the module call, which
-        splits the K samples when even one row would exceed the budget.
-        """
+        # Rows in chunks sized for n_importance_samples decoder passes per row;
+        # max_elements splits the K samples when even one row would exceed it.
         per_row = self.n_importance_samples * (self.n_features_in_ + self.n_components_)
-        return self._apply(fn, X, batch_rows=max(1, _IWAE_CHUNK_ELEMENTS // per_row))
+        return self._apply(score, inputs, batch_rows=max(1, _IWAE_CHUNK_ELEMENTS // per_row))
 
     def score(self, X, y=None):
         """Mean estimated log-likelihood, in nats per sample (see :meth:`score_samples`).

@@ -38,3 +38,23 @@ def mnist_train_heldout(n_heldout=1000):
 
     X_train, X_test, _, _ = mnist_split(n_train=8000)
     return X_train, X_test[:n_heldout]
+
+
+def mlp_module(cls, n_features, n_components, hidden=(), activation="relu", **kwargs):
+    """An ``sklearn_ae.nn`` model of class ``cls`` on the MLP networks the estimators build."""
+    from sklearn_ae.architectures import MLP
+    from sklearn_ae.nn import VariationalAutoencoder
+
+    variational = issubclass(cls, VariationalAutoencoder)
+    network = MLP(hidden, activation).build(
+        n_features,
+        n_components,
+        n_heads=2 if variational else 1,
+        n_conditions=kwargs.get("n_classes", 0),
+    )
+    parts = (
+        (network.body, *network.heads, network.decoder)
+        if variational
+        else (network.encoder(), network.decoder)
+    )
+    return cls(*parts, n_features=n_features, n_components=n_components, **kwargs)

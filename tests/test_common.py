@@ -1,15 +1,29 @@
 """scikit-learn's own estimator checks, over every public estimator."""
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from torch import nn
 
 from sklearn_ae import (
     PPCA,
+    AutoencoderTransformer,
+    ConditionalVAE,
+    ContractiveAE,
     DenoisingAE,
     SparseAE,
     VAETransformer,
 )
+from sklearn_ae.architectures import Conv1dNet, ConvNet, RecurrentNet, TorchModules
 
 from _helpers import NEURAL
+
+
+def _encoder(n_features):
+    return nn.Sequential(nn.Linear(n_features, 8), nn.Tanh())
+
+
+def _decoder(n_components, n_features):
+    return nn.Sequential(nn.Linear(n_components, 8), nn.Tanh(), nn.Linear(8, n_features))
+
 
 # Tiny networks and few epochs: the checks fit a few hundred times, and what
 # they test (the API contract) does not depend on training to convergence.
@@ -31,6 +45,20 @@ ESTIMATORS = [
     SparseAE(sparsity="kl", **FAST),
     VAETransformer(likelihood="gaussian_fixed", kl_warmup=1, **FAST),
     VAETransformer(early_stopping=True, **FAST),
+    # Each architecture family, in shapes that fit the checks' data of any
+    # width (a -1 in input_shape is inferred from it), across the models.
+    AutoencoderTransformer(architecture=ConvNet((1, 1, -1), channels=(4,)), **FAST),
+    ConditionalVAE(architecture=ConvNet((1, 1, -1), channels=(4, 4)), **FAST),
+    VAETransformer(architecture=RecurrentNet((-1, 1), hidden_size=4), **FAST),
+    DenoisingAE(architecture=RecurrentNet((-1, 1), cell="gru", hidden_size=4), **FAST),
+    ContractiveAE(architecture=Conv1dNet((-1, 1), channels=(4,)), **FAST),
+    SparseAE(architecture=Conv1dNet((-1, 1), channels=(4,), kernel_size=3), **FAST),
+    # A torch module fixes the width of its rows, and the checks fit data of
+    # several widths: they run the same TorchModules code path with factories,
+    # which build the user's modules for the data's width.
+    AutoencoderTransformer(architecture=TorchModules(_encoder, _decoder), **FAST),
+    ConditionalVAE(architecture=TorchModules(_encoder, _decoder), **FAST),
+    ContractiveAE(architecture=TorchModules(_encoder, _decoder), **FAST),
 ]
 
 

@@ -18,7 +18,7 @@ from sklearn_ae.nn._regularised import (
     mlp_jacobian_sq_norm,
 )
 
-from _helpers import low_rank_tanh_data, mnist_train_heldout
+from _helpers import low_rank_tanh_data, mlp_module, mnist_train_heldout
 
 FAST = {"hidden_layer_sizes": (16,), "max_iter": 3, "random_state": 0}
 
@@ -85,20 +85,22 @@ def test_contractive_ae_jacobian_norm_matches_independent_jacobians(activation):
 
 def test_contractive_ae_penalty_is_weighted_mean_of_sq_norms():
     torch.manual_seed(0)
-    module = ContractiveAutoencoder(8, 3, (10, 6), "tanh", contractive_weight=0.7).double()
+    module = mlp_module(
+        ContractiveAutoencoder, 8, 3, (10, 6), "tanh", contractive_weight=0.7
+    ).double()
     x = torch.randn(16, 8, dtype=torch.float64)
     module.train()
     losses = module.loss(module(x), x)
     expected = 0.7 * _autograd_sq_norms(module.encoder, x).mean()
-    assert losses["contractive"].item() == pytest.approx(expected, rel=1e-12)
+    assert losses.extra["contractive"].item() == pytest.approx(expected, rel=1e-12)
     recon = ((module.decode(module.encode(x)) - x) ** 2).mean().item()
-    assert losses["loss"].item() == pytest.approx(recon + expected, rel=1e-12)
+    assert losses.loss.item() == pytest.approx(recon + expected, rel=1e-12)
 
 
 def test_contractive_ae_penalty_gradient_matches_autograd_jacobian():
     # The closed form must carry the right gradient, not only the right value.
     torch.manual_seed(0)
-    module = ContractiveAutoencoder(6, 2, (5,), "tanh").double()
+    module = mlp_module(ContractiveAutoencoder, 6, 2, (5,), "tanh").double()
     x = torch.randn(4, 6, dtype=torch.float64)
     module.jacobian_sq_norm(x).sum().backward()
     closed = [_grad(p).clone() for p in module.encoder.parameters()]

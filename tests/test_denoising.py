@@ -11,9 +11,9 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_ae._autoencoder import AutoencoderTransformer
 from sklearn_ae._denoising import DenoisingAE
-from sklearn_ae.nn._regularised import DenoisingAutoencoder
+from sklearn_ae.nn import DenoisingAutoencoder, ForwardOutput
 
-from _helpers import mnist_train_heldout
+from _helpers import mlp_module, mnist_train_heldout
 
 CORRUPTIONS = ["gaussian", "masking", "salt_and_pepper"]
 FAST = {"hidden_layer_sizes": (16,), "max_iter": 3, "random_state": 0}
@@ -39,18 +39,20 @@ def test_denoising_ae_corrupts_in_training_only(noise):
     with torch.no_grad():
         assert_allclose(Z, module.encode(torch.tensor(X)).numpy(), rtol=1e-12, atol=1e-12)
         x = torch.tensor(X)
-        assert torch.equal(module(x)["input"], x)
+        assert torch.equal(module(x).input, x)
         recon = module.decode(module.encode(x))
         assert_allclose(dae.inverse_transform(Z), recon.numpy(), rtol=1e-10, atol=1e-12)
         score = -(recon - x).square().mean(dim=1)
         assert_allclose(dae.score_samples(X), score.numpy(), rtol=1e-10, atol=1e-12)
         module.train()
-        assert not torch.equal(module(x)["input"], x)
+        assert not torch.equal(module(x).input, x)
 
 
 def test_denoising_ae_gaussian_corruption_statistics():
     torch.manual_seed(0)
-    module = DenoisingAutoencoder(400, 2, corruption="gaussian", corruption_level=0.3).train()
+    module = mlp_module(
+        DenoisingAutoencoder, 400, 2, corruption="gaussian", corruption_level=0.3
+    ).train()
     x = torch.rand(500, 400)
     delta = (module.corrupt(x) - x).double()
     assert abs(delta.mean().item()) < 0.003
@@ -62,7 +64,9 @@ def test_denoising_ae_gaussian_corruption_statistics():
 @pytest.mark.parametrize("corruption_level", [0.1, 0.5])
 def test_denoising_ae_masking_corruption_statistics(corruption_level):
     torch.manual_seed(0)
-    module = DenoisingAutoencoder(400, 2, corruption="masking", corruption_level=corruption_level)
+    module = mlp_module(
+        DenoisingAutoencoder, 400, 2, corruption="masking", corruption_level=corruption_level
+    )
     x = torch.rand(500, 400) + 0.5  # no entry is 0 before masking
     x_tilde, mask = module.corrupt_with_mask(x)
     changed = x_tilde != x
@@ -116,38 +120,40 @@ def test_denoising_ae_noise_changes_training():
 # --------------------------------------------------------------- masked loss
 def test_denoising_ae_masked_loss_counts_masked_entries_only():
     torch.manual_seed(0)
-    module = DenoisingAutoencoder(
-        6, 2, corruption="masking", corruption_level=0.5, masked_loss=True
+    module = mlp_module(
+        DenoisingAutoencoder, 6, 2, corruption="masking", corruption_level=0.5, masked_loss=True
     )
     x = torch.rand(8, 6)
     mask = torch.rand(8, 6) < 0.5
     recon = x.clone()
     recon[~mask] += 10.0  # wrong where not masked: must not count
     recon[mask] += 0.5  # off by 0.5 where masked
-    losses = module.loss({"recon": recon, "mask": mask}, x)
-    assert losses["loss"].item() == pytest.approx(0.25)
+    z = torch.zeros(8, 2)
+    losses = module.loss(ForwardOutput(z=z, decoded=recon, input=x, mask=mask), x)
+    assert losses.loss.item() == pytest.approx(0.25)
     # Without a mask (evaluation), every entry counts.
-    full = module.loss({"recon": recon}, x)["loss"].item()
+    full = module.loss(ForwardOutput(z=z, decoded=recon, input=x), x).loss.item()
     expected = ((recon - x) ** 2).mean().item()
     assert full == pytest.approx(expected)
 
-    plain = DenoisingAutoencoder(6, 2, corruption="masking", corruption_level=0.5)
-    assert plain.loss({"recon": recon, "mask": mask}, x)["loss"].item() == pytest.approx(expected)
+    plain = mlp_module(DenoisingAutoencoder, 6, 2, corruption="masking", corruption_level=0.5)
+    masked = ForwardOutput(z=z, decoded=recon, input=x, mask=mask)
+    assert plain.loss(masked, x).loss.item() == pytest.approx(expected)
 
 
 def test_denoising_ae_masked_loss_gradient_ignores_unmasked_outputs():
     torch.manual_seed(0)
-    module = DenoisingAutoencoder(
-        6, 2, corruption="masking", corruption_level=0.5, masked_loss=True
+    module = mlp_module(
+        DenoisingAutoencoder, 6, 2, corruption="masking", corruption_level=0.5, masked_loss=True
     )
     x = torch.rand(8, 6)
     module.train()
     out = module(x)
-    out["recon"].retain_grad()
-    module.loss(out, x)["loss"].backward()
-    grad = out["recon"].grad
-    assert (grad[~out["mask"]] == 0).all()
-    assert (grad[out["mask"]] != 0).any()
+    out.decoded.retain_grad()
+    module.loss(out, x).loss.backward()
+    grad = out.decoded.grad
+    assert (grad[~out.mask] == 0).all()
+    assert (grad[out.mask] != 0).any()
 
 
 @pytest.mark.parametrize("noise", ["gaussian", "salt_and_pepper"])

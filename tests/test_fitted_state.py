@@ -87,7 +87,7 @@ def test_refit_that_diverges_leaves_the_estimator_unfitted(cls, data):
     est = _fit(cls(**FAST), data)
     est.transform(X)
     # The VAEs refuse such data before training; the others diverge.
-    with pytest.raises((TrainingDivergedError, ValueError), match="diverged|float32's range"):
+    with pytest.raises((TrainingDivergedError, ValueError), match=r"diverged|float32's range"):
         est.fit(X * 1e30, y)
     for method in (est.transform, est.score_samples):
         with pytest.raises(NotFittedError):
@@ -102,7 +102,7 @@ def test_first_fit_that_diverges_leaves_no_statistics_behind(cls, data):
     # Both fit statistics of the data (feature ranges, classes) before training.
     X, y = data
     est = cls(**FAST)
-    with pytest.raises((TrainingDivergedError, ValueError), match="diverged|float32's range"):
+    with pytest.raises((TrainingDivergedError, ValueError), match=r"diverged|float32's range"):
         est.fit(X * 1e30, y)
     with pytest.raises(NotFittedError):
         est.transform(X)

@@ -8,49 +8,57 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_ae._autoencoder import AutoencoderTransformer
 from sklearn_ae._sparse import SparseAE
-from sklearn_ae.nn._regularised import SparseAutoencoder
+from sklearn_ae.nn import ForwardOutput, SparseAutoencoder
 
-from _helpers import low_rank_tanh_data, mnist_train_heldout
+from _helpers import low_rank_tanh_data, mlp_module, mnist_train_heldout
 
 FAST = {"hidden_layer_sizes": (16,), "max_iter": 3, "random_state": 0}
 
 
 # --------------------------------------------------------------- the penalty
+def _with_code(z):
+    return ForwardOutput(z=z, decoded=torch.zeros(len(z), 5), input=torch.zeros(len(z), 5))
+
+
 def test_sparse_ae_l1_penalty_value():
-    module = SparseAutoencoder(5, 4, sparsity="l1", sparsity_weight=0.3)
+    module = mlp_module(SparseAutoencoder, 5, 4, sparsity="l1", sparsity_weight=0.3)
     z = torch.tensor([[1.0, -2.0, 0.0, 0.5], [0.0, 0.0, -1.0, 0.0]])
     # mean over the batch of sum_j |z_j| = (3.5 + 1) / 2
-    assert module.penalty({"z": z}, None)["sparsity"].item() == pytest.approx(0.3 * 2.25)
+    assert module.penalty(_with_code(z), None)["sparsity"].item() == pytest.approx(0.3 * 2.25)
 
 
 def test_sparse_ae_kl_penalty_value():
     rho = 0.1
-    module = SparseAutoencoder(5, 3, sparsity="kl", sparsity_weight=2.0, sparsity_target=rho)
+    module = mlp_module(
+        SparseAutoencoder, 5, 3, sparsity="kl", sparsity_weight=2.0, sparsity_target=rho
+    )
     z = torch.tensor([[0.2, 0.1, 0.9], [0.4, 0.1, 0.5]], dtype=torch.float64)
     rho_hat = np.array([0.3, 0.1, 0.7])
     kl = rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat))
-    penalty = module.penalty({"z": z}, None)["sparsity"].item()
+    penalty = module.penalty(_with_code(z), None)["sparsity"].item()
     assert penalty == pytest.approx(2.0 * kl.sum(), rel=1e-12)
     # At the target the divergence vanishes.
     at_target = torch.full((4, 3), rho, dtype=torch.float64)
-    assert module.penalty({"z": at_target}, None)["sparsity"].item() == pytest.approx(0, abs=1e-12)
+    assert module.penalty(_with_code(at_target), None)["sparsity"].item() == pytest.approx(
+        0, abs=1e-12
+    )
 
 
 def test_sparse_ae_kl_penalty_stays_finite_for_saturated_units():
-    module = SparseAutoencoder(5, 2, sparsity="kl", sparsity_weight=1.0)
+    module = mlp_module(SparseAutoencoder, 5, 2, sparsity="kl", sparsity_weight=1.0)
     z = torch.tensor([[0.0, 1.0], [0.0, 1.0]])
-    assert torch.isfinite(module.penalty({"z": z}, None)["sparsity"])
+    assert torch.isfinite(module.penalty(_with_code(z), None)["sparsity"])
 
 
 def test_sparse_ae_loss_adds_the_penalty():
     torch.manual_seed(0)
-    module = SparseAutoencoder(5, 8, sparsity="l1", sparsity_weight=0.5)
+    module = mlp_module(SparseAutoencoder, 5, 8, sparsity="l1", sparsity_weight=0.5)
     x = torch.randn(6, 5)
     out = module(x)
     losses = module.loss(out, x)
-    expected = ((out["recon"] - x) ** 2).mean() + 0.5 * out["z"].abs().sum(dim=1).mean()
-    assert losses["loss"].item() == pytest.approx(expected.item(), rel=1e-6)
-    assert set(losses) == {"loss", "reconstruction", "sparsity"}
+    expected = ((out.decoded - x) ** 2).mean() + 0.5 * out.z.abs().sum(dim=1).mean()
+    assert losses.loss.item() == pytest.approx(expected.item(), rel=1e-6)
+    assert set(losses.terms()) == {"reconstruction", "sparsity"}
 
 
 # --------------------------------------------------------------- the estimator
@@ -146,9 +154,9 @@ def test_sparse_ae_rejects_bad_params(params, match):
 
 def test_sparse_module_rejects_bad_params():
     with pytest.raises(ValueError, match="sparsity must be one of"):
-        SparseAutoencoder(4, 2, sparsity="l0")
+        mlp_module(SparseAutoencoder, 4, 2, sparsity="l0")
     with pytest.raises(ValueError, match=r"sparsity_target must be in \(0, 1\)"):
-        SparseAutoencoder(4, 2, sparsity_target=1.5)
+        mlp_module(SparseAutoencoder, 4, 2, sparsity_target=1.5)
 
 
 # --------------------------------------------------------------- quality (MNIST)

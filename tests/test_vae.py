@@ -22,6 +22,8 @@ from sklearn_ae._ppca import PPCA
 from sklearn_ae._vae import VAETransformer, iwae_noise
 from sklearn_ae.nn._vae import VariationalAutoencoder, gaussian_kl
 
+from _helpers import mlp_module
+
 # Short fits often end before the codes spread out; the collapse warning
 # is tested where it matters.
 pytestmark = pytest.mark.filterwarnings("ignore:.*posterior collapse:UserWarning")
@@ -250,7 +252,7 @@ def test_vae_gaussian_fixed_is_unit_variance(digits):
 
 
 def test_vae_module_noise_variance_is_floored_batch_mse():
-    module = VariationalAutoencoder(5, 2, noise_scale_floor=0.1).train()
+    module = mlp_module(VariationalAutoencoder, 5, 2, noise_scale_floor=0.1).train()
     x = torch.zeros(4, 5, dtype=torch.float64)
     # A perfect reconstruction: the maximum-likelihood variance 0 is floored.
     expected = -0.5 * 5 * (np.log(0.1**2) + np.log(2 * np.pi))

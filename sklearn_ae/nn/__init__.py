@@ -1,35 +1,50 @@
 """Pure PyTorch building blocks of the estimators: no scikit-learn, no skorch.
 
-Every module here follows one small contract so that the estimators and the
-training engine never need to know which model they drive:
-
-- ``forward(X)`` returns a dict of training-time outputs (it may corrupt or
-  sample: it is only used to compute the loss);
-- ``loss(outputs, X)`` returns a dict whose ``"loss"`` entry is the scalar to
-  minimise and whose other entries (named in ``loss_terms``) are logged;
-- ``encode``, ``decode`` and ``score_samples`` are the deterministic,
-  row-wise maps used by ``transform``, ``inverse_transform`` and
-  ``score_samples``.
+Every model here follows one written contract, :class:`AutoencoderModule`
+(see :mod:`sklearn_ae.nn._contract`): ``forward`` returns a
+:class:`ForwardOutput`, ``loss`` a :class:`LossOutput`, and ``encode``,
+``decode`` and ``score_samples`` are the deterministic, row-wise maps behind
+the estimators' ``transform``, ``inverse_transform`` and ``score_samples``.
+The networks inside a model (MLPs, convolutional and recurrent encoders and
+decoders, or the user's own) are built by :mod:`sklearn_ae.architectures`.
 """
 
-from ._autoencoder import Autoencoder
+from ._autoencoder import LOSSES, Autoencoder
+from ._contract import AutoencoderModule, ForwardOutput, LossOutput
 from ._layers import ACTIVATIONS, make_mlp
+from ._networks import CELLS, ConvDecoder, ConvEncoder, RecurrentDecoder, RecurrentEncoder
 from ._regularised import (
+    CORRUPTIONS,
     ContractiveAutoencoder,
     DenoisingAutoencoder,
     SparseAutoencoder,
+    is_mlp,
     mlp_jacobian_sq_norm,
+    projected_jacobian_sq_norm,
 )
-from ._vae import ConditionalVariationalAutoencoder, VariationalAutoencoder
+from ._vae import LIKELIHOODS, ConditionalVariationalAutoencoder, VariationalAutoencoder
 
 __all__ = [
     "ACTIVATIONS",
+    "CELLS",
+    "CORRUPTIONS",
+    "LIKELIHOODS",
+    "LOSSES",
     "Autoencoder",
+    "AutoencoderModule",
     "ConditionalVariationalAutoencoder",
     "ContractiveAutoencoder",
+    "ConvDecoder",
+    "ConvEncoder",
     "DenoisingAutoencoder",
+    "ForwardOutput",
+    "LossOutput",
+    "RecurrentDecoder",
+    "RecurrentEncoder",
     "SparseAutoencoder",
     "VariationalAutoencoder",
+    "is_mlp",
     "make_mlp",
     "mlp_jacobian_sq_norm",
+    "projected_jacobian_sq_norm",
 ]

@@ -12,6 +12,7 @@ from torch import nn
 from torch.autograd.function import once_differentiable
 
 from ._autoencoder import Autoencoder
+from ._contract import ForwardOutput, LossOutput
 
 CORRUPTIONS = ("gaussian", "masking", "salt_and_pepper")
 _ROUTES = ("auto", "direct", "gram")
@@ -26,40 +27,44 @@ class DenoisingAutoencoder(Autoencoder):
 
     Parameters
     ----------
-    n_features, n_components, hidden_layer_sizes, activation, loss
+    encoder, decoder, n_features, n_components, loss
         As in :class:`~sklearn_ae.nn.Autoencoder`.
-    corruption : {"gaussian", "masking", "salt_and_pepper"}, default="gaussian"
+    corruption : {"gaussian", "masking", "salt_and_pepper"} or callable, \
+            default="gaussian"
         ``"gaussian"`` adds ``corruption_level * N(0, 1)`` to every entry;
         ``"masking"`` sets each entry to 0 with probability ``corruption_level``;
         ``"salt_and_pepper"`` sets each entry, with probability
         ``corruption_level``, to ``feature_min`` or ``feature_max`` (one or the
-        other with probability 1/2).
+        other with probability 1/2). A callable maps a batch ``(batch,
+        n_features)`` to its corrupted version of the same shape (a
+        downsampling, a mask of its own, a watermark), drawing any randomness
+        from torch's generator.
     corruption_level : float, default=0.2
-        Standard deviation (gaussian) or fraction of corrupted entries.
+        Noise scale or corruption probability (unused by a callable).
     masked_loss : bool, default=False
-        With masking noise, take the reconstruction loss on the masked
-        entries only (masked autoencoder). Outside training no entry is
-        masked and the loss covers every entry.
+        With masking, take the reconstruction loss on the masked
+        entries only (a masked autoencoder) instead of on all entries.
     feature_min, feature_max : array-like of shape (n_features,), default=None
-        Pepper and salt values; default 0 and 1. Stored as buffers, so they
-        follow the module to its device and dtype.
+        The "pepper" and "salt" values; 0 and 1 when None.
 
     Examples
     --------
     >>> import torch
-    >>> from sklearn_ae.nn import DenoisingAutoencoder
-    >>> dae = DenoisingAutoencoder(6, 2, corruption="masking", corruption_level=0.5)
-    >>> out = dae(torch.ones(4, 6))
-    >>> tuple(out["mask"].shape)
-    (4, 6)
+    >>> from sklearn_ae.nn import DenoisingAutoencoder, make_mlp
+    >>> dae = DenoisingAutoencoder(make_mlp([6, 2]), make_mlp([2, 6]), n_features=6,
+    ...                            n_components=2, corruption="masking", corruption_level=0.5)
+    >>> x_tilde, mask = dae.corrupt_with_mask(torch.ones(4, 6))
+    >>> bool(((x_tilde == 0) == mask).all())
+    True
     """
 
     def __init__(
         self,
+        encoder,
+        decoder,
+        *,
         n_features,
         n_components,
-        hidden_layer_sizes=(),
-        activation="relu",
         loss="squared_error",
         corruption="gaussian",
         corruption_level=0.2,
@@ -67,9 +72,13 @@ class DenoisingAutoencoder(Autoencoder):
         feature_min=None,
         feature_max=None,
     ):
-        super().__init__(n_features, n_components, hidden_layer_sizes, activation, loss)
-        if corruption not in CORRUPTIONS:
-            raise ValueError(f"corruption must be one of {CORRUPTIONS}, got {corruption!r}.")
+        super().__init__(
+            encoder, decoder, n_features=n_features, n_components=n_components, loss=loss
+        )
+        if not callable(corruption) and corruption not in CORRUPTIONS:
+            raise ValueError(
+                f"corruption must be one of {CORRUPTIONS} or a callable, got {corruption!r}."
+            )
         if masked_loss and corruption != "masking":
             raise ValueError(
                 f"masked_loss=True needs corruption='masking', got corruption={corruption!r}."
@@ -86,8 +95,19 @@ class DenoisingAutoencoder(Autoencoder):
         """``(x_tilde, mask)``: a fresh corruption of ``x`` and the entries it hit.
 
         ``mask`` is a boolean tensor shaped like ``x`` for masking and
-        salt-and-pepper noise, ``None`` for Gaussian noise (which hits all).
+        salt-and-pepper noise, ``None`` for Gaussian noise (which hits all)
+        and for a callable corruption.
         """
+        if callable(self.corruption):
+            x_tilde = self.corruption(x)
+            if not isinstance(x_tilde, torch.Tensor) or x_tilde.shape != x.shape:
+                shape = tuple(getattr(x_tilde, "shape", ()))
+                raise ValueError(
+                    f"The corruption {self.corruption!r} must return a tensor of the "
+                    f"batch's shape {tuple(x.shape)}, got {type(x_tilde).__name__} of "
+                    f"shape {shape}."
+                )
+            return x_tilde, None
         if self.corruption == "gaussian":
             return x + self.corruption_level * torch.randn_like(x), None
         hit = torch.rand_like(x) < self.corruption_level
@@ -97,15 +117,15 @@ class DenoisingAutoencoder(Autoencoder):
         value = torch.where(salt, self.feature_max.to(x.dtype), self.feature_min.to(x.dtype))
         return torch.where(hit, value, x), hit
 
-    def loss(self, outputs, x):
-        mask = outputs.get("mask")
+    def loss(self, outputs, x, y=None):
+        mask = outputs.mask
         if not (self.masked_loss and mask is not None):
             return super().loss(outputs, x)
-        err = self.entry_error(outputs["recon"], x)
+        err = self.entry_error(outputs.decoded, x)
         # Mean over the masked entries of the batch; a batch with none masked
         # contributes a zero loss (and no gradient) instead of 0 / 0.
-        recon = (err * mask).sum() / mask.sum().clamp(min=1)
-        return {"loss": recon, "reconstruction": recon}
+        reconstruction = (err * mask).sum() / mask.sum().clamp(min=1)
+        return LossOutput(reconstruction, reconstruction)
 
 
 class SparseAutoencoder(Autoencoder):
@@ -113,7 +133,7 @@ class SparseAutoencoder(Autoencoder):
 
     Parameters
     ----------
-    n_features, n_components, hidden_layer_sizes, activation, loss
+    encoder, decoder, n_features, n_components, loss
         As in :class:`~sklearn_ae.nn.Autoencoder`; ``n_components`` may
         exceed ``n_features`` (an overcomplete code).
     sparsity : {"l1", "kl"}, default="l1"
@@ -129,8 +149,9 @@ class SparseAutoencoder(Autoencoder):
     Examples
     --------
     >>> import torch
-    >>> from sklearn_ae.nn import SparseAutoencoder
-    >>> sae = SparseAutoencoder(4, 8, sparsity="kl")
+    >>> from sklearn_ae.nn import SparseAutoencoder, make_mlp
+    >>> sae = SparseAutoencoder(make_mlp([4, 8]), make_mlp([8, 4]), n_features=4,
+    ...                         n_components=8, sparsity="kl")
     >>> z = sae.encode(torch.zeros(3, 4))
     >>> tuple(z.shape), bool(((z > 0) & (z < 1)).all())
     ((3, 8), True)
@@ -140,16 +161,19 @@ class SparseAutoencoder(Autoencoder):
 
     def __init__(
         self,
+        encoder,
+        decoder,
+        *,
         n_features,
         n_components,
-        hidden_layer_sizes=(),
-        activation="relu",
         loss="squared_error",
         sparsity="l1",
         sparsity_weight=1e-3,
         sparsity_target=0.05,
     ):
-        super().__init__(n_features, n_components, hidden_layer_sizes, activation, loss)
+        super().__init__(
+            encoder, decoder, n_features=n_features, n_components=n_components, loss=loss
+        )
         if sparsity not in SPARSITIES:
             raise ValueError(f"sparsity must be one of {SPARSITIES}, got {sparsity!r}.")
         if not 0 < sparsity_target < 1:
@@ -174,34 +198,47 @@ class SparseAutoencoder(Autoencoder):
         return kl.sum()
 
     def penalty(self, outputs, x):
-        return {"sparsity": self.sparsity_weight * self.sparsity_penalty(outputs["z"])}
+        return {"sparsity": self.sparsity_weight * self.sparsity_penalty(outputs.z)}
 
 
 class ContractiveAutoencoder(Autoencoder):
     """Autoencoder penalised by the squared Frobenius norm of the encoder's Jacobian.
 
-    The Jacobian of the MLP encoder ``f = L_K o a o ... o a o L_1`` is
-    ``J(x) = W_K D_{K-1} W_{K-1} ... D_1 W_1`` with ``D_k = diag(a'(pre_k))``.
-    :meth:`encode_with_jacobian` evaluates its squared norm in closed form in
-    the same pass as the code: a batched product of diagonally scaled weight
-    matrices started from the narrower end (the code, for an undercomplete
-    model), finished, when cheaper, through the Gram matrix ``W_1 W_1^T`` of
-    the first layer with a hand-written backward (see
-    :func:`mlp_jacobian_sq_norm`). Nothing is approximated, and training
-    needs no second differentiation pass beyond ordinary backprop.
+    For an MLP encoder ``f = L_K o a o ... o a o L_1`` the Jacobian is
+    ``J(x) = W_K D_{K-1} W_{K-1} ... D_1 W_1`` with ``D_k = diag(a'(pre_k))``,
+    and :meth:`encode_with_jacobian` evaluates its squared norm in closed form
+    in the same pass as the code: a batched product of diagonally scaled
+    weight matrices started from the narrower end (the code, for an
+    undercomplete model), finished, when cheaper, through the Gram matrix
+    ``W_1 W_1^T`` of the first layer with a hand-written backward (see
+    :func:`mlp_jacobian_sq_norm`). Nothing is approximated.
+
+    Any other encoder (convolutional, recurrent, the user's own) is
+    differentiated by autograd: ``||J||_F^2 = E_v ||J^T v||^2`` for
+    ``v ~ N(0, I)`` in code space, estimated in training with
+    ``n_projections`` vector-Jacobian products per batch (unbiased, and
+    exact in expectation; each costs one more backward pass, differentiated
+    again by training), and computed exactly, with one product per code unit,
+    by :meth:`jacobian_sq_norm`.
 
     Parameters
     ----------
-    n_features, n_components, hidden_layer_sizes, activation, loss
+    encoder, decoder, n_features, n_components, loss
         As in :class:`~sklearn_ae.nn.Autoencoder`.
     contractive_weight : float, default=0.1
         Weight ``lambda`` of ``lambda * mean_batch ||J_f(x)||_F^2``.
+    n_projections : int or None, default=None
+        None: the closed form, for an encoder that is a
+        :func:`~sklearn_ae.nn.make_mlp` stack. An integer: the number of
+        random projections of the training estimate, for any encoder (as
+        many as ``n_components`` or more gives the exact value).
 
     Examples
     --------
     >>> import torch
-    >>> from sklearn_ae.nn import ContractiveAutoencoder
-    >>> cae = ContractiveAutoencoder(5, 2, hidden_layer_sizes=(4,), activation="tanh")
+    >>> from sklearn_ae.nn import ContractiveAutoencoder, make_mlp
+    >>> cae = ContractiveAutoencoder(make_mlp([5, 4, 2], "tanh"), make_mlp([2, 4, 5], "tanh"),
+    ...                              n_features=5, n_components=2)
     >>> z, sq_norm = cae.encode_with_jacobian(torch.zeros(3, 5))
     >>> tuple(z.shape), tuple(sq_norm.shape)
     ((3, 2), (3,))
@@ -211,32 +248,122 @@ class ContractiveAutoencoder(Autoencoder):
 
     def __init__(
         self,
+        encoder,
+        decoder,
+        *,
         n_features,
         n_components,
-        hidden_layer_sizes=(),
-        activation="relu",
         loss="squared_error",
         contractive_weight=0.1,
+        n_projections=None,
     ):
-        super().__init__(n_features, n_components, hidden_layer_sizes, activation, loss)
+        super().__init__(
+            encoder, decoder, n_features=n_features, n_components=n_components, loss=loss
+        )
+        if n_projections is None and not is_mlp(encoder):
+            raise ValueError(
+                "The closed-form contractive penalty needs an MLP encoder (Linear layers "
+                f"and elementwise activations), got {type(encoder).__name__}; pass "
+                "n_projections to estimate the penalty by random projections instead."
+            )
         self.contractive_weight = float(contractive_weight)
+        self.n_projections = n_projections
 
     def encode_with_jacobian(self, x):
-        """``(z, ||J_f(x)||_F^2)`` per row of ``x``, in one pass."""
-        return mlp_jacobian_sq_norm(self.encoder, x)
+        """``(z, ||J_f(x)||_F^2)`` per row of ``x``: the training estimate of the norm."""
+        if self.n_projections is None:
+            return mlp_jacobian_sq_norm(self.encoder, x)
+        return projected_jacobian_sq_norm(self.encoder, x, self.n_projections)
 
     def jacobian_sq_norm(self, x):
-        """Per-row squared Frobenius norm of the encoder's Jacobian."""
-        return self.encode_with_jacobian(x)[1]
+        """Per-row squared Frobenius norm of the encoder's Jacobian, exactly."""
+        if self.n_projections is None:
+            return mlp_jacobian_sq_norm(self.encoder, x)[1]
+        return projected_jacobian_sq_norm(self.encoder, x, None)[1]
 
-    def forward(self, x):
+    def forward(self, x, y=None):
         # No corruption here, in training or not: the penalty needs the
         # Jacobian at the input actually encoded.
         z, sq_norm = self.encode_with_jacobian(x)
-        return {"z": z, "recon": self.decoder(z), "input": x, "jacobian_sq_norm": sq_norm}
+        return ForwardOutput(z=z, decoded=self.decoder(z), input=x, jacobian_sq_norm=sq_norm)
 
     def penalty(self, outputs, x):
-        return {"contractive": self.contractive_weight * outputs["jacobian_sq_norm"].mean()}
+        return {"contractive": self.contractive_weight * outputs.jacobian_sq_norm.mean()}
+
+
+def is_mlp(module):
+    """Whether ``module`` is a flat stack of Linear layers and elementwise activations.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_ae.nn import is_mlp, make_mlp
+    >>> is_mlp(make_mlp([4, 3, 2])), is_mlp(torch.nn.Conv1d(1, 1, 3))
+    (True, False)
+    """
+    from ._layers import ACTIVATIONS
+
+    allowed = (nn.Linear, *ACTIVATIONS.values())
+    return isinstance(module, nn.Sequential) and all(isinstance(m, allowed) for m in module)
+
+
+def projected_jacobian_sq_norm(encoder, x, n_projections):
+    """Code and per-row ``||J||_F^2`` of any encoder, by vector-Jacobian products.
+
+    ``||J||_F^2 = sum_i ||J^T e_i||^2`` over the code's unit vectors (exact,
+    ``n_components`` products), or ``mean_k ||J^T v_k||^2`` over
+    ``n_projections`` draws ``v_k ~ N(0, I)`` from torch's generator (an
+    unbiased estimate). With ``n_projections=None``, or at least
+    ``n_components``, the exact sum. Differentiable in the weights (the
+    products are built with ``create_graph`` when gradients are on).
+
+    Parameters
+    ----------
+    encoder : torch.nn.Module
+        Maps ``(batch, n_in)`` to ``(batch, n_out)``.
+    x : torch.Tensor of shape (batch, n_in)
+    n_projections : int or None
+
+    Returns
+    -------
+    out : torch.Tensor of shape (batch, n_out)
+    sq_norm : torch.Tensor of shape (batch,)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_ae.nn import projected_jacobian_sq_norm
+    >>> lin = torch.nn.Linear(3, 2)
+    >>> _, sq_norm = projected_jacobian_sq_norm(lin, torch.zeros(4, 3), None)
+    >>> bool(torch.allclose(sq_norm, lin.weight.square().sum().expand(4)))
+    True
+    """
+    train = torch.is_grad_enabled()
+    # Inference runs under inference_mode, which rules autograd out; a Jacobian
+    # needs it, on a copy of the batch that autograd may track.
+    with torch.inference_mode(False), torch.enable_grad():
+        x = x.clone().requires_grad_(True)
+        out = encoder(x)
+        n_out = out.shape[1]
+        exact = n_projections is None or n_projections >= n_out
+        if exact:
+            directions = torch.eye(n_out, dtype=out.dtype, device=out.device)
+            directions = directions[:, None, :].expand(-1, len(x), -1)
+        else:
+            directions = torch.randn(
+                (n_projections, *out.shape), dtype=out.dtype, device=out.device
+            )
+        sq_norm = 0
+        for v in directions:
+            (grad,) = torch.autograd.grad(
+                out, x, grad_outputs=v, create_graph=train, retain_graph=True
+            )
+            sq_norm = sq_norm + grad.flatten(1).square().sum(dim=1)
+        if not exact:
+            sq_norm = sq_norm / n_projections
+    if not train:
+        out, sq_norm = out.detach(), sq_norm.detach()
+    return out, sq_norm
 
 
 _SQRT_2PI = math.sqrt(2 * math.pi)

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._layers import make_mlp
+from ._contract import AutoencoderModule, ForwardOutput, LossOutput
 
 #: Decoder likelihoods ``p(x | z)`` understood by the variational modules.
 LIKELIHOODS = ("gaussian", "gaussian_fixed", "bernoulli")
@@ -60,13 +60,13 @@ def _log_mean_exp(log_w):
     return torch.logsumexp(log_w, dim=1) - math.log(log_w.shape[1])
 
 
-class VariationalAutoencoder(nn.Module):
+class VariationalAutoencoder(AutoencoderModule):
     """VAE with a diagonal Gaussian encoder and a standard normal prior.
 
     ``q(z | x) = N(mean(x), diag exp(logvar(x)))`` with two linear heads on a
-    shared MLP body (the log-variance softly clamped to
-    ``[LOGVAR_MIN, LOGVAR_MAX]``), ``p(z) = N(0, I)``, and a mirrored MLP
-    decoder whose output parameterises ``p(x | z)``:
+    shared body (the log-variance softly clamped to
+    ``[LOGVAR_MIN, LOGVAR_MAX]``), ``p(z) = N(0, I)``, and a decoder whose
+    output parameterises ``p(x | z)``:
 
     - ``"gaussian"``: ``N(g(z), s^2 I)`` with one variance ``s^2`` shared
       by all features. At each training step ``s^2`` takes its
@@ -90,14 +90,19 @@ class VariationalAutoencoder(nn.Module):
 
     Parameters
     ----------
+    body : torch.nn.Module
+        Maps rows ``(batch, n_features)`` to features ``(batch, width)``.
+    mean_head, logvar_head : torch.nn.Module
+        Map the features to the posterior mean and (unclamped) log-variance,
+        ``(batch, n_components)`` each.
+    decoder : torch.nn.Module
+        Maps codes ``(batch, n_components + n_conditions)`` to the raw
+        parameters of ``p(x | z)``, ``(batch, n_features)`` (logits for
+        Bernoulli).
     n_features : int
         Input width.
     n_components : int
         Latent width.
-    hidden_layer_sizes : sequence of int, default=()
-        Encoder hidden widths; the decoder uses them in reverse.
-    activation : str, default="relu"
-        Hidden activation, see :data:`sklearn_ae.nn.ACTIVATIONS`.
     likelihood : {"gaussian", "gaussian_fixed", "bernoulli"}, default="gaussian"
         Decoder likelihood.
     beta : float, default=1.0
@@ -107,20 +112,19 @@ class VariationalAutoencoder(nn.Module):
     noise_scale_init : float, default=1.0
         Initial standard deviation of the ``"gaussian"`` likelihood (before
         the first training step).
-    n_conditions : int, default=0
-        Width of a condition vector appended to the decoder's input (used by
-        :class:`ConditionalVariationalAutoencoder`).
 
     Examples
     --------
     >>> import torch
-    >>> from sklearn_ae.nn import VariationalAutoencoder
-    >>> vae = VariationalAutoencoder(n_features=6, n_components=2, hidden_layer_sizes=(4,))
+    >>> from sklearn_ae.nn import VariationalAutoencoder, make_mlp
+    >>> vae = VariationalAutoencoder(make_mlp([6, 4], activate_last=True), torch.nn.Linear(4, 2),
+    ...                              torch.nn.Linear(4, 2), make_mlp([2, 4, 6]),
+    ...                              n_features=6, n_components=2)
     >>> out = vae(torch.zeros(3, 6))
-    >>> tuple(out["z"].shape), tuple(vae.decode(out["mean"]).shape)
+    >>> tuple(out.z.shape), tuple(vae.decode(out.mean).shape)
     ((3, 2), (3, 6))
-    >>> sorted(vae.loss(out, torch.zeros(3, 6)))
-    ['kl', 'loss', 'reconstruction']
+    >>> sorted(vae.loss(out, torch.zeros(3, 6)).terms())
+    ['kl', 'reconstruction']
     """
 
     #: names of the loss entries, besides ``"loss"``, that training logs.
@@ -128,32 +132,30 @@ class VariationalAutoencoder(nn.Module):
 
     def __init__(
         self,
+        body,
+        mean_head,
+        logvar_head,
+        decoder,
+        *,
         n_features,
         n_components,
-        hidden_layer_sizes=(),
-        activation="relu",
         likelihood="gaussian",
         beta=1.0,
         noise_scale_floor=1e-3,
         noise_scale_init=1.0,
-        n_conditions=0,
     ):
         super().__init__()
         if likelihood not in LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}.")
-        hidden = list(hidden_layer_sizes)
         self.likelihood = likelihood
         self.n_features = n_features
+        self.n_components = n_components
         self.beta = float(beta)
         self.kl_weight = float(beta)
-        # With no hidden layer the body is the identity and both heads are linear.
-        self.body = make_mlp([n_features, *hidden], activation, activate_last=True)
-        width = hidden[-1] if hidden else n_features
-        self.mean_head = nn.Linear(width, n_components)
-        self.logvar_head = nn.Linear(width, n_components)
-        self.decoder = make_mlp(
-            [n_components + n_conditions, *hidden[::-1], n_features], activation
-        )
+        self.body = body
+        self.mean_head = mean_head
+        self.logvar_head = logvar_head
+        self.decoder = decoder
         if likelihood == "gaussian":
             self.noise_floor_var = float(noise_scale_floor) ** 2
             init_var = max(float(noise_scale_init) ** 2, self.noise_floor_var)
@@ -198,9 +200,18 @@ class VariationalAutoencoder(nn.Module):
         """``E[x | z]`` from the decoder's raw output (logits for Bernoulli)."""
         return torch.sigmoid(out) if self.likelihood == "bernoulli" else out
 
-    def decode(self, z):
+    def decoded(self, z):
+        """The decoder's raw output for codes with any number of leading axes.
+
+        Importance sampling decodes ``(rows, K, m)`` codes at once; a
+        convolutional or recurrent decoder takes ``(batch, m)`` only.
+        """
+        out = self.decoder(z.reshape(-1, z.shape[-1]))
+        return out.reshape(*z.shape[:-1], out.shape[-1])
+
+    def decode(self, z, y=None):
         """``E[x | z]``, the likelihood mean, in data space."""
-        return self.likelihood_mean(self.decoder(z))
+        return self.likelihood_mean(self.decoded(z))
 
     def log_likelihood(self, out, x):
         """``log p(x | z)`` summed over features; ``out`` and ``x`` broadcast."""
@@ -214,21 +225,32 @@ class VariationalAutoencoder(nn.Module):
         return -0.5 * (sq / var + self.n_features * (torch.log(var) + _LOG_2PI))
 
     # ------------------------------------------------------------ training
-    def forward(self, x):
+    def forward(self, x, y=None):
         mean, logvar = self.posterior(x)
         z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)
-        return {"mean": mean, "logvar": logvar, "z": z, "out": self.decoder(z)}
+        return ForwardOutput(
+            z=z, decoded=self.decoded(self._with_condition(z, y)), input=x, mean=mean, logvar=logvar
+        )
+
+    def _with_condition(self, z, y):
+        """The decoder's input for codes ``z`` (the unconditional model: ``z`` itself)."""
+        return z
 
     def _elbo_loss(self, reconstruction, kl):
         # The gradient sees kl_weight (lowered during a warm-up); the value
         # reported is the loss at the target beta.
         loss = reconstruction + self.kl_weight * kl + (self.beta - self.kl_weight) * kl.detach()
-        return {"loss": loss.mean(), "reconstruction": reconstruction.mean(), "kl": kl.mean()}
+        return LossOutput(loss.mean(), reconstruction.mean(), {"kl": kl.mean()})
 
-    def loss(self, outputs, x):
+    def prior_mean(self, y, dtype):
+        """Mean of ``p(z)`` for each row: 0 for the standard normal prior."""
+        return None
+
+    def loss(self, outputs, x, y=None):
         """Negative beta-ELBO per sample, with its two parts, averaged over the batch."""
-        reconstruction = -self.log_likelihood(outputs["out"], x)
-        kl = gaussian_kl(outputs["mean"], outputs["logvar"]).sum(-1)
+        reconstruction = -self.log_likelihood(outputs.decoded, x)
+        prior_mean = self.prior_mean(y, x.dtype)
+        kl = gaussian_kl(outputs.mean, outputs.logvar, prior_mean).sum(-1)
         return self._elbo_loss(reconstruction, kl)
 
     # ----------------------------------------------------------- inference
@@ -239,24 +261,28 @@ class VariationalAutoencoder(nn.Module):
         log_q = -0.5 * (eps.square() + logvar[:, None, :] + _LOG_2PI).sum(-1)
         return z, log_q
 
-    def log_importance_weights(self, x, eps):
+    def log_importance_weights(self, x, eps, y=None):
         """``log p(x | z_k) + log p(z_k) - log q(z_k | x)``, shape ``(n, K)``.
 
         ``z_k = mean(x) + std(x) * eps[k]``: the same ``eps`` for every row
         (common random numbers), so each row's weights depend on that row only.
         """
         z, log_q = self._draws(x, eps)
-        log_prior = -0.5 * (z.square() + _LOG_2PI).sum(-1)
-        return self.log_likelihood(self.decoder(z), x[:, None, :]) + log_prior - log_q
+        prior_mean = self.prior_mean(y, x.dtype)
+        centred = z if prior_mean is None else z - prior_mean[:, None, :]
+        log_prior = -0.5 * (centred.square() + _LOG_2PI).sum(-1)
+        y_k = None if y is None else y[:, None].expand(-1, z.shape[1])
+        out = self.decoded(self._with_condition(z, y_k))
+        return self.log_likelihood(out, x[:, None, :]) + log_prior - log_q
 
-    def score_samples(self, x, eps, max_elements=None):
+    def score_samples(self, x, y=None, *, eps, max_elements=None):
         """Importance-weighted estimate of ``log p(x)`` (Burda et al.) with ``K = len(eps)``.
 
         ``max_elements`` bounds the size of the intermediate tensors by
         processing the K samples in slices; the result does not depend on it.
         """
         log_w = _log_weights_in_chunks(
-            lambda e: self.log_importance_weights(x, e), x, eps, max_elements
+            lambda e: self.log_importance_weights(x, e, y), x, eps, max_elements
         )
         return _log_mean_exp(log_w)
 
@@ -267,114 +293,94 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoder):
     ``q(z | x)`` does not see the label; the prior is
     ``p(z | c) = N(m_c, I)`` with one learned mean per class (centred, since a
     common shift of every ``m_c`` and of the codes changes nothing); the
-    decoder ``p(x | z, c)`` receives ``z`` and the one-hot label. Training
-    inputs are ``{"x": X, "y": one_hot}``.
+    decoder ``p(x | z, c)`` receives ``z`` with the one-hot label appended.
+    Labels ``y`` are class indices.
 
     Parameters
     ----------
+    body, mean_head, logvar_head, decoder
+        As in :class:`VariationalAutoencoder`; the decoder takes
+        ``n_components + n_classes`` inputs.
     n_classes : int
-        Number of classes (width of the one-hot label).
+        Number of classes.
+    class_prior : array-like of shape (n_classes,), default=None
+        ``p(c)``, used without labels (uniform when None).
     **kwargs
-        Those of :class:`VariationalAutoencoder`, ``n_conditions`` excepted.
+        The other keywords of :class:`VariationalAutoencoder`.
 
     Examples
     --------
     >>> import torch
-    >>> from sklearn_ae.nn import ConditionalVariationalAutoencoder
-    >>> cvae = ConditionalVariationalAutoencoder(6, 2, n_classes=3)
-    >>> y = torch.eye(3)[[0, 2]]
-    >>> out = cvae(torch.zeros(2, 6), y)
-    >>> tuple(out["out"].shape), tuple(cvae.prior_means().shape)
+    >>> from sklearn_ae.nn import ConditionalVariationalAutoencoder, make_mlp
+    >>> cvae = ConditionalVariationalAutoencoder(
+    ...     make_mlp([6, 4], activate_last=True), torch.nn.Linear(4, 2), torch.nn.Linear(4, 2),
+    ...     make_mlp([2 + 3, 4, 6]), n_features=6, n_components=2, n_classes=3)
+    >>> out = cvae(torch.zeros(2, 6), torch.tensor([0, 2]))
+    >>> tuple(out.decoded.shape), tuple(cvae.prior_means().shape)
     ((2, 6), (3, 2))
     """
 
     def __init__(
-        self,
-        n_features,
-        n_components,
-        hidden_layer_sizes=(),
-        activation="relu",
-        likelihood="gaussian",
-        beta=1.0,
-        noise_scale_floor=1e-3,
-        noise_scale_init=1.0,
-        *,
-        n_classes,
+        self, body, mean_head, logvar_head, decoder, *, n_classes, class_prior=None, **kwargs
     ):
-        super().__init__(
-            n_features,
-            n_components,
-            hidden_layer_sizes,
-            activation,
-            likelihood,
-            beta,
-            noise_scale_floor,
-            noise_scale_init,
-            n_conditions=n_classes,
-        )
+        super().__init__(body, mean_head, logvar_head, decoder, **kwargs)
         self.n_classes = n_classes
-        self.prior_raw = nn.Parameter(torch.zeros(n_classes, n_components))
+        self.prior_raw = nn.Parameter(torch.zeros(n_classes, self.n_components))
+        if class_prior is None:
+            class_prior = torch.full((n_classes,), 1 / n_classes)
+        # float64, so that a float64 inference copy sums its classes exactly.
+        log_prior = torch.log(torch.as_tensor(class_prior, dtype=torch.float64))
+        self.register_buffer("log_class_prior", log_prior)
 
     def prior_means(self):
         """Means ``m_c`` of ``p(z | c)``, shape ``(n_classes, n_components)``."""
         return self.prior_raw - self.prior_raw.mean(dim=0)
 
-    def decode(self, z, y):
-        """``E[x | z, c]`` for one-hot labels ``y``."""
-        return self.likelihood_mean(self.decoder(torch.cat([z, y], dim=-1)))
+    def prior_mean(self, y, dtype):
+        return self.prior_means().to(dtype)[y]
 
-    def decode_marginal(self, z, log_class_prior):
-        """``E[x | z] = sum_c p(c | z) E[x | z, c]`` with ``p(c | z) ∝ p(c) p(z | c)``."""
+    def _with_condition(self, z, y):
+        onehot = F.one_hot(y, self.n_classes).to(z.dtype)
+        return torch.cat([z, onehot], dim=-1)
+
+    def forward(self, x, y=None):
+        if y is None:
+            raise ValueError("ConditionalVariationalAutoencoder is trained with labels y.")
+        return super().forward(x, y)
+
+    def decode(self, z, y=None):
+        """``E[x | z, c]`` for class indices ``y``; without labels, the mixture over classes.
+
+        Without labels: ``E[x | z] = sum_c p(c | z) E[x | z, c]`` with
+        ``p(c | z) ∝ p(c) p(z | c)``, ``p(c)`` the buffer ``log_class_prior``.
+        """
+        if y is not None:
+            return self.likelihood_mean(self.decoded(self._with_condition(z, y)))
         means = self.prior_means().to(z.dtype)
-        log_post = log_class_prior - 0.5 * (z[:, None, :] - means).square().sum(-1)
+        log_post = self.log_class_prior.to(z.dtype) - 0.5 * (z[:, None, :] - means).square().sum(-1)
         weights = torch.softmax(log_post, dim=1)
-        eye = torch.eye(self.n_classes, dtype=z.dtype, device=z.device)
         out = 0
         for c in range(self.n_classes):
-            onehot = eye[c].expand(len(z), -1)
-            out = out + weights[:, c : c + 1] * self.decode(z, onehot)
+            labels = torch.full((len(z),), c, dtype=torch.long, device=z.device)
+            out = out + weights[:, c : c + 1] * self.decode(z, labels)
         return out
 
-    def forward(self, x, y):
-        mean, logvar = self.posterior(x)
-        z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)
-        out = self.decoder(torch.cat([z, y], dim=-1))
-        return {"mean": mean, "logvar": logvar, "z": z, "out": out}
+    def score_samples(self, x, y=None, *, eps, max_elements=None):
+        """Importance-weighted ``log p(x | c)`` for class indices ``y``, else ``log p(x)``.
 
-    def loss(self, outputs, inputs):
-        x, y = inputs["x"], inputs["y"]
-        reconstruction = -self.log_likelihood(outputs["out"], x)
-        prior_mean = y @ self.prior_means()
-        kl = gaussian_kl(outputs["mean"], outputs["logvar"], prior_mean).sum(-1)
-        return self._elbo_loss(reconstruction, kl)
-
-    def log_importance_weights(self, x, eps, y):
-        """Log weights of ``p(x, z | c) / q(z | x)`` for one-hot ``y``, shape ``(n, K)``."""
-        z, log_q = self._draws(x, eps)
-        prior_mean = (y @ self.prior_means().to(x.dtype))[:, None, :]
-        log_prior = -0.5 * ((z - prior_mean).square() + _LOG_2PI).sum(-1)
-        y_k = y[:, None, :].expand(-1, z.shape[1], -1)
-        out = self.decoder(torch.cat([z, y_k], dim=-1))
-        return self.log_likelihood(out, x[:, None, :]) + log_prior - log_q
-
-    def score_samples(self, x, eps, y, max_elements=None):
-        """Importance-weighted estimate of ``log p(x | c)`` for one-hot ``y``."""
-        log_w = _log_weights_in_chunks(
-            lambda e: self.log_importance_weights(x, e, y), x, eps, max_elements
-        )
-        return _log_mean_exp(log_w)
-
-    def score_samples_marginal(self, x, eps, log_class_prior, max_elements=None):
-        """Importance-weighted estimate of ``log p(x) = log sum_c p(c) p(x | c)``.
-
-        The same draws ``z_k ~ q(z | x)`` serve every class (the encoder does
-        not see the label), and the sum over classes is exact.
+        Without labels, ``log p(x) = log sum_c p(c) p(x | c)``: the same draws
+        ``z_k ~ q(z | x)`` serve every class (the encoder does not see the
+        label), and the sum over classes is exact.
         """
-        eye = torch.eye(self.n_classes, dtype=x.dtype, device=x.device)
+        if y is not None:
+            return super().score_samples(x, y, eps=eps, max_elements=max_elements)
+        log_class_prior = self.log_class_prior.to(x.dtype)
         log_w = torch.stack(
             [
                 _log_weights_in_chunks(
-                    lambda e, c=c: self.log_importance_weights(x, e, eye[c].expand(len(x), -1)),
+                    lambda e, c=c: self.log_importance_weights(
+                        x, e, torch.full((len(x),), c, dtype=torch.long, device=x.device)
+                    ),
                     x,
                     eps,
                     max_elements,

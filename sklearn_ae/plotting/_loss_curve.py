@@ -14,7 +14,7 @@ class LossCurveDisplay:
 
     For models whose loss has named parts (the reconstruction and KL terms of
     a VAE, a sparsity penalty), :meth:`from_estimator` also draws each part
-    as recorded in ``net_.history``.
+    as recorded in ``history_``.
 
     Parameters
     ----------
@@ -140,7 +140,7 @@ class LossCurveDisplay:
             A neural estimator of this package (it has ``loss_curve_``).
         loss_terms : bool, default=True
             Whether to draw the named parts of the loss recorded in
-            ``net_.history`` (``train_reconstruction``, ``train_kl``, ...).
+            ``history_`` (``train_reconstruction``, ``train_kl``, ...).
         ax : matplotlib Axes, default=None
             Axes to draw on; a new figure is created if None.
         **kwargs : dict
@@ -162,15 +162,12 @@ class LossCurveDisplay:
             validation_loss = [-s for s in scores]
             best_epoch = int(np.argmax(scores)) + 1
         terms = {}
-        history = getattr(getattr(estimator, "net_", None), "history", None)
-        if loss_terms and history is not None and len(history):
-            module = getattr(estimator.net_, "module_", None)
-            names = list(getattr(module, "loss_terms", ()))
-            names += [n for n in ("reconstruction", "kl") if n not in names]
-            for name in names:
-                for key in (f"train_{name}", f"valid_{name}"):
-                    if key in history[0]:
-                        terms[key] = [float(v) for v in history[:, key]]
+        history = getattr(estimator, "history_", None)
+        if loss_terms and history:
+            # Every logged part of the loss, in training and validation.
+            for key in history[0]:
+                if key.startswith(("train_", "valid_")) and key not in ("train_loss", "valid_loss"):
+                    terms[key] = [float(epoch[key]) for epoch in history]
         return cls(
             estimator.loss_curve_,
             validation_loss=validation_loss,
