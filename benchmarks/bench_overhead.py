@@ -1,6 +1,9 @@
 """How much slower is ``AutoencoderTransformer.fit`` than a hand-written PyTorch loop?
 
-The same network (784-512-128-10 encoder and its mirror, ReLU), the same optimiser
+Two networks, each against a loop that trains the same network: the MLP
+(784-512-128-10 encoder and its mirror, ReLU) and the convolutional ``ConvNet`` of
+``sklearn_ae.architectures`` at its defaults (two strided 3x3 convolutions of 16 and 32
+channels, a linear code of 10, and the transposed mirror). The same optimiser
 (Adam, same learning rate, and the weight decay that the estimator derives from
 ``alpha``, read off a fitted estimator, on the weights but not the biases), batch 128
 reshuffled every epoch, the same number of epochs (``tol=0`` and an unreachable
@@ -24,6 +27,7 @@ Run::
     python benchmarks/bench_overhead.py                 # CPU, 1 thread, 5 epochs, 7 repeats
     python benchmarks/bench_overhead.py --threads 2     # torch on 2 threads
     python benchmarks/bench_overhead.py --device cuda   # on a GPU
+    python benchmarks/bench_overhead.py --network conv  # the ConvNet only
 """
 
 import argparse
@@ -53,12 +57,17 @@ from sklearn.exceptions import ConvergenceWarning
 from torch import nn
 
 from sklearn_ae import AutoencoderTransformer
+from sklearn_ae.architectures import ConvNet
 
 HIDDEN = (512, 128)
 N_COMPONENTS = 10
 BATCH_SIZE = 128
 LR = 1e-3
 ALPHA = 1e-4
+
+
+#: The networks compared: None is the MLP of ``HIDDEN``.
+NETWORKS = {"mlp": None, "conv": ConvNet(input_shape=(1, 28, 28))}
 
 
 def make_estimator(
@@ -71,9 +80,11 @@ def make_estimator(
     batch_size=BATCH_SIZE,
     lr=LR,
     alpha=ALPHA,
+    architecture=None,
 ):
     return AutoencoderTransformer(
         n_components=n_components,
+        architecture=architecture,
         hidden_layer_sizes=hidden,
         activation="relu",
         alpha=alpha,
@@ -125,18 +136,24 @@ def hand_written_fit(
     lr=LR,
     alpha=ALPHA,
     weight_decay=None,
+    architecture=None,
 ):
     """Train the same autoencoder with a plain PyTorch loop; return the per-epoch loss.
 
     ``weight_decay`` (on the weights, not the biases) defaults to the estimator's
-    for ``alpha``.
+    for ``alpha``. An ``architecture`` other than None builds its torch layers (the
+    network the estimator trains); None writes the MLP out by hand.
     """
     if weight_decay is None:
         weight_decay = estimator_weight_decay(alpha, batch_size)
     torch.manual_seed(seed)
     x = torch.tensor(X, dtype=torch.float32, device=device)
-    sizes = [X.shape[1], *hidden, n_components]
-    model = nn.Sequential(_mlp(sizes), _mlp(sizes[::-1])).to(device)
+    if architecture is None:
+        sizes = [X.shape[1], *hidden, n_components]
+        model = nn.Sequential(_mlp(sizes), _mlp(sizes[::-1])).to(device)
+    else:
+        network = architecture.build(X.shape[1], n_components)
+        model = nn.Sequential(network.encoder(), network.decoder).to(device)
     decay = [p for name, p in model.named_parameters() if not name.endswith("bias")]
     no_decay = [p for name, p in model.named_parameters() if name.endswith("bias")]
     optimizer = torch.optim.Adam(
@@ -258,15 +275,22 @@ COLUMNS = [
 ]
 
 
-def write_report(rows, summary, out, *, source, epochs, device, n_samples):
+def write_report(rows, summary, out, *, source, epochs, device, n_samples, network="mlp"):
     out = Path(out)
-    write_csv(rows, out / "overhead.csv", COLUMNS)
+    name = "overhead" if network == "mlp" else f"overhead_{network}"
+    write_csv(rows, out / f"{name}.csv", COLUMNS)
     fmt = {c: "{:.3f}" for c in COLUMNS[1:]} | {"repeat": "{}"}
+    if network == "mlp":
+        described = f"784-{'-'.join(map(str, HIDDEN))}-{N_COMPONENTS} + mirror, ReLU"
+        title = "Training overhead"
+    else:
+        described = f"{NETWORKS[network]!r}, code {N_COMPONENTS}"
+        title = f"Training overhead of a {type(NETWORKS[network]).__name__}"
     text = [
-        "# Training overhead: `AutoencoderTransformer.fit` vs a hand-written PyTorch loop\n",
+        f"# {title}: `AutoencoderTransformer.fit` vs a hand-written PyTorch loop\n",
         f"Command: `{command_line()}`\n",
-        f"Data: {source}, {n_samples} x 784; network 784-{'-'.join(map(str, HIDDEN))}-"
-        f"{N_COMPONENTS} + mirror, ReLU; Adam lr={LR}, alpha={ALPHA} (weight decay "
+        f"Data: {source}, {n_samples} x 784; network {described}; "
+        f"Adam lr={LR}, alpha={ALPHA} (weight decay "
         f"{estimator_weight_decay():.3g} on the weights, none on the biases); "
         f"batch {BATCH_SIZE}; {epochs} epochs; device {device}.\n",
         f"Environment: {environment()}.\n",
@@ -278,8 +302,8 @@ def write_report(rows, summary, out, *, source, epochs, device, n_samples):
         f"`_fit_model_statistics` {summary['median_after_fit_s']:.2f} s.\n",
         markdown_table(rows, COLUMNS, formats=fmt),
     ]
-    (out / "overhead.md").write_text("\n".join(text))
-    return out / "overhead.md"
+    (out / f"{name}.md").write_text("\n".join(text))
+    return out / f"{name}.md"
 
 
 def main(argv=None):
@@ -295,6 +319,7 @@ def main(argv=None):
         "else the repository's data/mnist)",
     )
     add_threads_argument(parser, default=1)
+    parser.add_argument("--network", choices=[*NETWORKS, "all"], default="all")
     parser.add_argument("--out", default=str(RESULTS_DIR))
     args = parser.parse_args(argv)
     set_threads(args.threads)
@@ -303,21 +328,38 @@ def main(argv=None):
     X, source = mnist_or_random(args.n_samples, mnist_path=args.mnist_path)
     print(f"{source}: {X.shape}; device {device}; {environment()}")
     warnings.simplefilter("ignore", ConvergenceWarning)
-    t0 = time.perf_counter()
-    rows = run(X, epochs=args.epochs, repeats=args.repeats, device=device)
-    summary = summarize(rows)
-    path = write_report(
-        rows, summary, args.out, source=source, epochs=args.epochs, device=device, n_samples=len(X)
-    )
-    synchronize(device)
-    print(
-        f"\nmedian ratio estimator/loop: {summary['median_ratio']:.3f} "
-        f"(runs: {', '.join(f'{r:.3f}' for r in summary['ratios'])}); "
-        f"training only: {summary['median_ratio_training_only']:.3f}; "
-        f"CPU-time ratio: {summary['median_cpu_ratio']:.3f}; "
-        f"{time.perf_counter() - t0:.0f} s in all; written to {path}"
-    )
-    return summary
+    networks = list(NETWORKS) if args.network == "all" else [args.network]
+    summaries = {}
+    for network in networks:
+        t0 = time.perf_counter()
+        print(f"-- {network}")
+        rows = run(
+            X,
+            epochs=args.epochs,
+            repeats=args.repeats,
+            device=device,
+            architecture=NETWORKS[network],
+        )
+        summary = summaries[network] = summarize(rows)
+        path = write_report(
+            rows,
+            summary,
+            args.out,
+            source=source,
+            epochs=args.epochs,
+            device=device,
+            n_samples=len(X),
+            network=network,
+        )
+        synchronize(device)
+        print(
+            f"\n{network}: median ratio estimator/loop: {summary['median_ratio']:.3f} "
+            f"(runs: {', '.join(f'{r:.3f}' for r in summary['ratios'])}); "
+            f"training only: {summary['median_ratio_training_only']:.3f}; "
+            f"CPU-time ratio: {summary['median_cpu_ratio']:.3f}; "
+            f"{time.perf_counter() - t0:.0f} s; written to {path}"
+        )
+    return summaries
 
 
 if __name__ == "__main__":

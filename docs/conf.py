@@ -122,6 +122,8 @@ PUBLIC_MODULES = [
     "sklearn_ae.callbacks",
     "sklearn_ae.datasets",
     "sklearn_ae.nn",
+    "sklearn_ae.architectures",
+    "sklearn_ae.series",
 ]
 
 

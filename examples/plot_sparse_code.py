@@ -19,6 +19,7 @@ import numpy as np
 from sklearn.datasets import load_digits
 
 from sklearn_ae import AutoencoderTransformer, SparseAE
+from sklearn_ae.plotting import UnitDisplay
 
 X, y = load_digits(return_X_y=True)
 X = X / 16
@@ -44,6 +45,31 @@ for ax, (name, model) in zip(axes, panels.items(), strict=True):
     ax.set_xlabel("code unit")
 axes[0].set_yticks(range(len(order)), labels=y[order])
 axes[0].set_ylabel("digit")
+
+# %%
+# What the code units respond to
+# ------------------------------
+# :class:`~sklearn_ae.plotting.UnitDisplay` shows, for each unit, the input
+# that activates it most among inputs of a fixed norm (Erhan et al., 2009).
+# With ``method="gradient"`` it finds that input for the code units by
+# gradient ascent on the input, held at the norm of a typical digit; red
+# pixels excite the unit, blue ones inhibit it. (``method="weights"`` shows
+# the hidden units of the first layer instead, as their normalised weights.)
+# We draw the 16 units each model uses most, by mean absolute code value.
+#
+# A unit of the plain autoencoder responds to broad strokes of ink. A unit of
+# the sparse code is pickier: it wants ink at a few pixels and none almost
+# everywhere else, so that few digits turn it on. Pixels at the left and
+# right edges are blank in nearly every digit, so their weights hardly train:
+# read the images where the digits have ink.
+norm = np.linalg.norm(X, axis=1).mean()
+fig, axes = plt.subplots(1, 2, figsize=(10, 5.5), layout="constrained")
+for ax, (name, model) in zip(axes, panels.items(), strict=True):
+    most_used = np.argsort(-np.abs(model.transform(X)).mean(axis=0))[:16]
+    UnitDisplay.from_estimator(
+        model, method="gradient", units=most_used, norm=norm, random_state=0, ax=ax
+    )
+    ax.set_title(name)
 
 # %%
 # How sparse, at what cost?

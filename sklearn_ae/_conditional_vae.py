@@ -91,9 +91,7 @@ class ConditionalVAE(VAETransformer):
         Training frequency of each class, ``p(c)``.
     prior_means_ : ndarray of shape (n_classes, n_components)
         Means ``m_c`` of the class-conditional priors ``p(z | c)``.
-    net_ : skorch.NeuralNet
-        The fitted skorch net; ``net_.history`` holds ``train_reconstruction``
-        and ``train_kl`` per epoch.
+    {{net_}}
     {{device_..n_iter_}}
     loss_curve_ : list of float
         Negative beta-ELBO per epoch, nats per sample.

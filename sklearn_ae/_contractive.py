@@ -62,13 +62,12 @@ class ContractiveAE(AutoencoderTransformer):
 
     Attributes
     ----------
-    net_ : skorch.NeuralNet
-        The fitted skorch net; ``net_.history`` records
-        ``train_reconstruction`` and ``train_contractive`` (the weighted
-        penalty) per epoch.
+    {{net_}}
     {{device_..n_iter_}}
     loss_curve_ : list of float
-        Training loss (reconstruction plus penalty) per epoch.
+        Training loss (reconstruction plus penalty) per epoch; the parts are
+        ``train_reconstruction`` and ``train_contractive`` (the weighted penalty) in
+        ``history_``.
     {{validation_scores_..noise_scale_}}
 
     See Also
@@ -160,8 +159,9 @@ class ContractiveAE(AutoencoderTransformer):
     def jacobian_norm(self, X, *, squared=True):
         """Frobenius norm of the encoder's Jacobian at each row of ``X``.
 
-        Computed in float64 whatever ``X``'s dtype, by the same closed form
-        as the training penalty.
+        Computed exactly, in float64 whatever ``X``'s dtype: by the closed
+        form of the training penalty for the MLP, with one vector-Jacobian
+        product per code unit for any other architecture.
 
         Parameters
         ----------

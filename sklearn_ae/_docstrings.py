@@ -72,8 +72,8 @@ verbose : int, default=0
 
 _ATTRIBUTES = """\
 net_ : skorch.NeuralNet
-    The fitted skorch net; ``net_.module_`` is the torch module and
-    ``net_.history`` the per-epoch record.
+    The fitted skorch net, for skorch users; what it records is also in
+    ``history_``, ``loss_curve_`` and the other curves as plain data.
 device_ : torch.device
     The device the model was trained on, and on which it runs.
 n_components_ : int
@@ -100,7 +100,8 @@ latent_mean_ : ndarray of shape (n_components,)
 latent_covariance_ : ndarray of shape (n_components, n_components)
     Covariance of the training codes, used by :meth:`sample`.
 noise_scale_ : float or None
-    Root mean squared error per entry of the training reconstructions: the
+    Root mean squared error per entry of the training reconstructions
+    (estimated on at most 2,048 evenly spaced training rows): the
     standard deviation of the Gaussian observation noise that
     ``sample(noise=True)`` adds. None with ``loss="binary_crossentropy"``,
     whose observations are Bernoulli draws.

@@ -51,12 +51,12 @@ class SparseAE(AutoencoderTransformer):
 
     Attributes
     ----------
-    net_ : skorch.NeuralNet
-        The fitted skorch net; ``net_.history`` records ``train_reconstruction``
-        and ``train_sparsity`` (the weighted penalty) per epoch.
+    {{net_}}
     {{device_..n_iter_}}
     loss_curve_ : list of float
-        Training loss (reconstruction plus penalty) per epoch.
+        Training loss (reconstruction plus penalty) per epoch; the parts are
+        ``train_reconstruction`` and ``train_sparsity`` (the weighted penalty) in
+        ``history_``.
     {{validation_scores_..best_validation_score_}}
     code_mean_activation_ : ndarray of shape (n_components,)
         Mean activation of each code unit on the training data: ``mean |z_j|``

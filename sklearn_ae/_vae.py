@@ -120,10 +120,7 @@ class VAETransformer(BaseAutoencoder):
 
     Attributes
     ----------
-    net_ : skorch.NeuralNet
-        The fitted skorch net; ``net_.module_`` is the torch module and
-        ``net_.history`` the per-epoch record, with ``train_reconstruction``
-        and ``train_kl`` (and ``valid_*`` with early stopping).
+    {{net_}}
     {{device_..n_iter_}}
     loss_curve_ : list of float
         Negative beta-ELBO per epoch (nats per sample, at the target

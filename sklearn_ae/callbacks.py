@@ -2,7 +2,7 @@
 
 They act on the torch module that the net trains (``net.module_``) and record
 what they set in ``net.history``, so a fitted estimator shows the schedule it
-was trained with.
+was trained with (the estimator's ``history_``).
 """
 
 import warnings
@@ -53,7 +53,7 @@ class KLWarmup(Callback):
     >>> from sklearn_ae import VAETransformer
     >>> X, _ = load_digits(return_X_y=True)
     >>> vae = VAETransformer(kl_warmup=2, max_iter=3, random_state=0).fit(X / 16)
-    >>> [round(w, 2) for w in vae.net_.history[:, "kl_weight"]]
+    >>> [round(epoch["kl_weight"], 2) for epoch in vae.history_]
     [0.0, 0.5, 1.0]
     """
 

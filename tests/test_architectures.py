@@ -168,7 +168,7 @@ def test_module_returning_the_wrong_shape_names_expected_and_actual(data):
 
 def test_an_architecture_the_model_cannot_use_is_a_clear_error(data):
     X, _ = data
-    with pytest.raises(ValueError, match="Wrap your modules in .*TorchModules"):
+    with pytest.raises(ValueError, match=r"Wrap your modules in .*TorchModules"):
         AutoencoderTransformer(architecture=nn.Linear(64, 2), **FAST).fit(X)
     with pytest.raises(ValueError, match="architecture must be None or an architecture"):
         AutoencoderTransformer(architecture="conv", **FAST).fit(X)
@@ -228,7 +228,9 @@ def test_contractive_ae_on_a_conv_net_has_the_exact_jacobian_norm(data):
     cae.fit(X)
     encoder = cae._module.encoder.double().eval()
     rows = torch.tensor(X[:4])
-    expected = [torch.autograd.functional.jacobian(encoder, row[None]).square().sum() for row in rows]
+    expected = [
+        torch.autograd.functional.jacobian(encoder, row[None]).square().sum() for row in rows
+    ]
     assert_allclose(cae.jacobian_norm(X[:4]), torch.stack(expected).numpy(), rtol=1e-8)
 
 

@@ -228,3 +228,32 @@ def test_markdown_table_formats_missing_values():
         formats={"b": "{:.2f}"},
     )
     assert "| x | 1.23 |" in text and "| y | — |" in text
+
+
+def test_bench_series_smoke(tmp_path):
+    import bench_series
+
+    data = bench_series.load_series("synthetic", n_train=200, n_test=300)
+    assert data.train.shape == (200,) and data.test.shape == data.labels.shape == (300,)
+    assert data.anomaly_span() == (150, 174)
+    X_train, X_test = bench_series.make_windows(data, 16)
+    assert X_train.shape == (185, 16) and X_test.shape == (285, 16)
+    assert abs(X_train.mean()) < 0.05  # standardised with the training part's statistics
+
+    options = "--data synthetic --n-train 200 --n-test 300 --window 16 --n-components 2 "
+    options += "--max-iter 1 --hidden-size 4 --batch-size 64 --threads 0"
+    rows = bench_series.main([*options.split(), "--out", str(tmp_path)])
+    assert [r["model"] for r in rows] == list(bench_series.MODELS)
+    header, written = _read(tmp_path / "bench_series_synthetic.csv")
+    assert header == bench_series.COLUMNS and len(written) == 4
+    for r in rows:
+        assert 0 <= r["roc_auc"] <= 1 and r["heldout_mse"] > 0 and r["fit_s"] >= 0
+        assert r["top_in_anomaly"] == (r["top_distance"] == 0)
+    pca = rows[-1]
+    assert pca["model"] == "PCA" and pca["top_in_anomaly"] and pca["roc_auc"] > 0.9
+    markdown = (tmp_path / "bench_series_synthetic.md").read_text()
+    assert "| RecurrentNet | 2 | 1 |" in markdown and "| PCA | 2 | — |" in markdown
+    assert (tmp_path / "bench_series_synthetic.png").stat().st_size > 0
+    assert bench_series.resolve_model_names(["PCA", "rnn"]) == ["RecurrentNet", "PCA"]
+    with pytest.raises(SystemExit, match="unknown model"):
+        bench_series.resolve_model_names(["nope"])

@@ -1,20 +1,23 @@
 """Each display draws on an Agg canvas, with the artists it promises."""
 
+import copy
 import sys
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import torch
 from sklearn.base import BaseEstimator
-from skorch.history import History
+from sklearn.exceptions import NotFittedError
 
-from sklearn_ae import PPCA, AutoencoderTransformer
+from sklearn_ae import PPCA, AutoencoderTransformer, VAETransformer
+from sklearn_ae.architectures import ConvNet
 from sklearn_ae.plotting import (
     LatentSpaceDisplay,
     LatentTraversalDisplay,
     LossCurveDisplay,
     ReconstructionDisplay,
     SampleGridDisplay,
+    UnitDisplay,
 )
 
 matplotlib = pytest.importorskip("matplotlib")
@@ -263,17 +266,15 @@ def test_loss_curve_display_with_validation(tiny_ae):
 
 def test_loss_curve_display_draws_the_parts_of_the_loss():
     # A VAE-like history: the loss and its reconstruction and KL parts.
-    history = History()
-    for epoch in range(4):
-        history.new_epoch()
-        history.record("train_loss", 10.0 - epoch)
-        history.record("train_reconstruction", 8.0 - epoch)
-        history.record("train_kl", 2.0)
+    history = [
+        {"epoch": e + 1, "train_loss": 10.0 - e, "train_reconstruction": 8.0 - e, "train_kl": 2.0}
+        for e in range(4)
+    ]
 
     class VAELike(BaseEstimator):
         def fit(self, X=None, y=None):
             self.loss_curve_ = [10.0, 9.0, 8.0, 7.0]
-            self.net_ = SimpleNamespace(history=history, module_=None)
+            self.history_ = history
             return self
 
     disp = _redraw(LossCurveDisplay.from_estimator(VAELike().fit(), logy=True))
@@ -289,6 +290,170 @@ def test_loss_curve_display_draws_the_parts_of_the_loss():
 def test_loss_curve_display_needs_an_iterative_model(ppca):
     with pytest.raises(ValueError, match="no loss_curve_"):
         LossCurveDisplay.from_estimator(ppca)
+
+
+# ------------------------------------------------------------------------ units
+def _unit_values(estimator, disp):
+    """The value of each displayed code unit at its own image."""
+    Z = estimator.transform(disp.images.astype(np.float32))
+    return Z[np.arange(len(disp.units)), disp.units]
+
+
+def test_unit_display_weights_are_the_normalised_first_layer(tiny_ae):
+    W = tiny_ae._module.encoder[0].weight.detach().numpy().astype(np.float64)
+    expected = W / np.linalg.norm(W, axis=1, keepdims=True)
+    disp = _redraw(UnitDisplay.from_estimator(tiny_ae, method="weights"))
+
+    assert disp.units == list(range(8))
+    np.testing.assert_allclose(disp.images, expected, rtol=1e-12)
+    np.testing.assert_allclose(disp.images_[5].get_array(), expected[5].reshape(8, 8))
+    assert disp.ax_.get_title() == "AutoencoderTransformer"
+
+    disp = UnitDisplay.from_estimator(tiny_ae, method="weights", units=[6, 1], norm=2.0)
+    np.testing.assert_allclose(disp.images, 2 * expected[[6, 1]], rtol=1e-12)
+    assert [t.get_text() for t in disp.texts_] == ["6", "1"]
+
+
+@pytest.mark.filterwarnings("ignore:.*posterior collapse")
+def test_unit_display_weights_of_a_vae_and_the_default_cap(digits):
+    X = digits[0][:100]
+    vae = VAETransformer(n_components=2, hidden_layer_sizes=(70,), max_iter=1, random_state=0)
+    vae.fit(X)
+    disp = UnitDisplay.from_estimator(vae, method="weights")
+    # Only the first 64 of the 70 hidden units unless asked for.
+    assert disp.units == list(range(64)) and len(disp.images_) == 64
+    W = vae._module.body[0].weight.detach().numpy().astype(np.float64)[:64]
+    np.testing.assert_allclose(disp.images, W / np.linalg.norm(W, axis=1, keepdims=True))
+    assert len(UnitDisplay.from_estimator(vae, units=[69]).images_) == 1
+
+
+def test_unit_display_gradient_increases_the_unit_on_the_sphere(tiny_ae):
+    module = tiny_ae._module
+    training = module.training
+    state = {k: v.clone() for k, v in module.state_dict().items()}
+    kwargs = dict(method="gradient", norm=3.0, random_state=0)
+    start = UnitDisplay.from_estimator(tiny_ae, n_steps=0, **kwargs)
+    end = UnitDisplay.from_estimator(tiny_ae, n_steps=60, **kwargs)
+
+    assert start.units == end.units == [0, 1]
+    np.testing.assert_allclose(np.linalg.norm(start.images, axis=1), 3.0, rtol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(end.images, axis=1), 3.0, rtol=1e-5)
+    assert np.all(_unit_values(tiny_ae, end) > _unit_values(tiny_ae, start) + 0.1)
+    # Deterministic given random_state, and another seed starts elsewhere.
+    again = UnitDisplay.from_estimator(tiny_ae, n_steps=60, **kwargs)
+    np.testing.assert_array_equal(again.images, end.images)
+    other = UnitDisplay.from_estimator(tiny_ae, n_steps=0, method="gradient", random_state=1)
+    assert not np.allclose(other.images, start.images)
+    # The default norm is sqrt(n_features).
+    np.testing.assert_allclose(np.linalg.norm(other.images, axis=1), 8.0, rtol=1e-6)
+    # The fitted network is left as it was.
+    assert module.training == training
+    for key, value in module.state_dict().items():
+        assert torch.equal(value, state[key])
+
+
+def test_unit_display_gradient_finds_the_weights_of_a_linear_code(digits):
+    # A linear code z = W x + b is largest on the sphere at norm * W_i / ||W_i||:
+    # the two methods must agree.
+    linear = AutoencoderTransformer(
+        n_components=3, hidden_layer_sizes=(), activation="identity", max_iter=1, random_state=0
+    ).fit(digits[0][:100])
+    weights = UnitDisplay.from_estimator(linear, method="weights", norm=2.0)
+    gradient = UnitDisplay.from_estimator(linear, method="gradient", norm=2.0, random_state=0)
+    assert weights.units == gradient.units == [0, 1, 2]
+    np.testing.assert_allclose(gradient.images, weights.images, atol=2e-3)
+
+
+@pytest.mark.filterwarnings("ignore:.*posterior collapse")
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        AutoencoderTransformer(
+            n_components=2, architecture=ConvNet((1, 8, 8), channels=(4,)), max_iter=1
+        ),
+        VAETransformer(n_components=2, hidden_layer_sizes=(8,), max_iter=1),
+    ],
+    ids=["convnet", "vae"],
+)
+def test_unit_display_gradient_with_any_architecture(digits, estimator):
+    estimator.set_params(random_state=0).fit(digits[0][:100])
+    kwargs = dict(method="gradient", norm=3.0, random_state=0)
+    start = UnitDisplay.from_estimator(estimator, n_steps=0, **kwargs)
+    end = _redraw(UnitDisplay.from_estimator(estimator, n_steps=40, **kwargs))
+
+    assert len(end.images_) == 2
+    assert end.images_[0].get_array().shape == (8, 8)
+    np.testing.assert_allclose(np.linalg.norm(end.images, axis=1), 3.0, rtol=1e-5)
+    # For the VAE, transform is the posterior mean: the code the search maximised.
+    assert np.all(_unit_values(estimator, end) > _unit_values(estimator, start) + 0.05)
+
+
+def test_unit_display_weights_need_a_linear_first_layer(digits):
+    conv = AutoencoderTransformer(
+        n_components=2, architecture=ConvNet((1, 8, 8), channels=(4,)), max_iter=1, random_state=0
+    ).fit(digits[0][:50])
+    with pytest.raises(ValueError, match=r"architecture=ConvNet.*method='gradient'"):
+        UnitDisplay.from_estimator(conv, method="weights")
+
+
+def test_unit_display_errors(tiny_ae, ppca):
+    with pytest.raises(NotFittedError):
+        UnitDisplay.from_estimator(AutoencoderTransformer(), method="weights")
+    with pytest.raises(ValueError, match="method must be one of"):
+        UnitDisplay.from_estimator(tiny_ae, method="deconvolution")
+    with pytest.raises(ValueError, match=r"units=\[8\] must list the 8 units of the first layer"):
+        UnitDisplay.from_estimator(tiny_ae, method="weights", units=[8])
+    with pytest.raises(ValueError, match=r"units=\[-1\] must list code units in \[0, 2\)"):
+        UnitDisplay.from_estimator(tiny_ae, method="gradient", units=[-1])
+    with pytest.raises(ValueError, match="non-empty list of integer"):
+        UnitDisplay.from_estimator(tiny_ae, method="gradient", units=[])
+    with pytest.raises(ValueError, match="norm must be a positive number"):
+        UnitDisplay.from_estimator(tiny_ae, method="gradient", norm=0)
+    with pytest.raises(ValueError, match="needs a neural estimator of sklearn_ae"):
+        UnitDisplay.from_estimator(ppca)
+    with pytest.raises(ValueError, match="units has 1 entries but there are 2 images"):
+        UnitDisplay(np.zeros((2, 64)), units=[0]).plot()
+
+
+def test_unit_display_warns_about_dead_units(tiny_ae):
+    dead = copy.deepcopy(tiny_ae)
+    with torch.no_grad():
+        dead._module.encoder[-1].weight[1] = 0.0  # code unit 1 is a constant
+    with pytest.warns(UserWarning, match=r"code units \[1\] had a zero gradient"):
+        UnitDisplay.from_estimator(dead, method="gradient", n_steps=5, random_state=0)
+
+
+def test_unit_display_plot_labels_each_image_above_it():
+    rng = np.random.RandomState(0)
+    images = rng.normal(size=(7, 12))
+    units = [3, 1, 4, 15, 9, 2, 6]
+    fig, ax = plt.subplots()
+    disp = _redraw(UnitDisplay(images, units=units, image_shape=(3, 4)).plot(ax=ax))
+
+    assert disp.ax_ is ax and disp.figure_ is fig
+    assert len(disp.images_) == len(ax.images) == 7
+    assert [t.get_text() for t in disp.texts_] == [str(u) for u in units]
+    np.testing.assert_allclose(disp.images_[3].get_array(), images[3].reshape(3, 4))
+    # Colours are symmetric around zero, shared by all images.
+    m = np.abs(images).max()
+    assert disp.images_[0].get_clim() == pytest.approx((-m, m))
+    # Three columns by default (about a square grid); labels sit above their
+    # image (the y axis points down), below the row above.
+    lefts = [im.get_extent()[0] for im in disp.images_]
+    assert lefts[0] == lefts[3] == lefts[6] < lefts[1] < lefts[2]
+    for k, (image, text) in enumerate(zip(disp.images_, disp.texts_, strict=True)):
+        left, right, _, top = image.get_extent()
+        x, y = text.get_position()
+        assert left < x < right and y <= top
+        if k >= 3:
+            assert y > disp.images_[k - 3].get_extent()[2]
+    # Everything is in view.
+    low, high = ax.get_ylim()
+    assert low >= disp.images_[-1].get_extent()[2] and high <= disp.texts_[0].get_position()[1]
+
+    disp = UnitDisplay(images, units=units, image_shape=(3, 4)).plot(n_cols=7, vmin=0, vmax=1)
+    assert len({im.get_extent()[3] for im in disp.images_}) == 1
+    assert disp.images_[0].get_clim() == (0, 1)
 
 
 # --------------------------------------------------------------- optional deps

@@ -21,6 +21,13 @@ class Network:
         One ``Linear(width, n_components)`` per code head (two for a VAE).
     decoder : torch.nn.Module
         Codes ``(batch, n_components + n_conditions)`` to ``(batch, n_features)``.
+
+    Examples
+    --------
+    >>> from sklearn_ae.architectures import ConvNet
+    >>> net = ConvNet(input_shape=(1, 8, 8)).build(n_features=64, n_components=3, n_heads=2)
+    >>> len(net.heads), net.heads[0].out_features
+    (2, 3)
     """
 
     body: nn.Module
@@ -107,6 +114,16 @@ class Architecture(BaseEstimator):
 
     def _check_n_features(self, n_features):
         """Raise a ``ValueError`` naming both shapes when rows of this width do not fit."""
+
+    def _input_shape(self, n_features, n_dims):
+        """``self.input_shape`` resolved for rows of ``n_features``, with ``n_dims`` axes."""
+        shape = resolve_shape(self.input_shape, n_features, self)
+        if len(shape) != n_dims:
+            raise ValueError(
+                f"{type(self).__name__} takes an input_shape of {n_dims} numbers, "
+                f"got {self.input_shape!r}."
+            )
+        return shape
 
     def _encoder_body(self, n_features):
         raise NotImplementedError

@@ -5,7 +5,7 @@ from numbers import Integral
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..nn import ACTIVATIONS, ConvDecoder, ConvEncoder
-from ._base import Architecture, resolve_shape
+from ._base import Architecture
 
 _CONSTRAINTS = {
     "input_shape": ["array-like"],
@@ -13,6 +13,7 @@ _CONSTRAINTS = {
     "kernel_size": [Interval(Integral, 1, None, closed="left")],
     "stride": [Interval(Integral, 1, None, closed="left")],
     "activation": [StrOptions(set(ACTIVATIONS))],
+    "hidden_layer_sizes": ["array-like"],
 }
 
 
@@ -22,12 +23,7 @@ class _Convolutional(Architecture):
     _parameter_constraints: dict = dict(_CONSTRAINTS)
 
     def _shape(self, n_features):
-        shape = resolve_shape(self.input_shape, n_features, self)
-        if len(shape) != self._n_dims + 1:
-            raise ValueError(
-                f"{type(self).__name__} takes an input_shape of {self._n_dims + 1} numbers, "
-                f"got {self.input_shape!r}."
-            )
+        shape = self._input_shape(n_features, self._n_dims + 1)
         channels = list(self.channels)
         if not channels or not all(isinstance(c, Integral) and c >= 1 for c in channels):
             raise ValueError(f"channels must be positive integers, got {self.channels!r}.")
@@ -38,7 +34,12 @@ class _Convolutional(Architecture):
 
     def _encoder_body(self, n_features):
         return ConvEncoder(
-            self._shape(n_features), self.channels, self.kernel_size, self.stride, self.activation
+            self._shape(n_features),
+            self.channels,
+            self.kernel_size,
+            self.stride,
+            self.activation,
+            self.hidden_layer_sizes,
         )
 
     def _decoder(self, n_inputs, n_features):
@@ -49,6 +50,7 @@ class _Convolutional(Architecture):
             self.kernel_size,
             self.stride,
             self.activation,
+            self.hidden_layer_sizes,
         )
 
 
@@ -77,7 +79,12 @@ class ConvNet(_Convolutional):
     stride : int, default=2
         Stride of every convolution: each layer halves the image with 2.
     activation : str, default="relu"
-        Activation after every convolution (see ``MLP``).
+        Activation after every convolution and dense layer (see ``MLP``).
+    hidden_layer_sizes : tuple of int, default=(256,)
+        Widths of fully connected layers between the last feature map and the
+        code (the decoder runs them back). Convolutions see local strokes; a
+        dense layer combines them into the image-wide patterns a short code
+        can describe. ``()`` maps the feature map to the code directly.
 
     See Also
     --------
@@ -97,12 +104,21 @@ class ConvNet(_Convolutional):
 
     _n_dims = 2
 
-    def __init__(self, input_shape, channels=(16, 32), kernel_size=3, stride=2, activation="relu"):
+    def __init__(
+        self,
+        input_shape,
+        channels=(16, 32),
+        kernel_size=3,
+        stride=2,
+        activation="relu",
+        hidden_layer_sizes=(256,),
+    ):
         self.input_shape = input_shape
         self.channels = channels
         self.kernel_size = kernel_size
         self.stride = stride
         self.activation = activation
+        self.hidden_layer_sizes = hidden_layer_sizes
 
 
 class Conv1dNet(_Convolutional):
@@ -124,7 +140,10 @@ class Conv1dNet(_Convolutional):
     stride : int, default=2
         Stride along time.
     activation : str, default="relu"
-        Activation after every convolution.
+        Activation after every convolution and dense layer.
+    hidden_layer_sizes : tuple of int, default=()
+        Widths of fully connected layers between the last feature map and the
+        code (the decoder runs them back).
 
     See Also
     --------
@@ -146,9 +165,18 @@ class Conv1dNet(_Convolutional):
 
     _n_dims = 1
 
-    def __init__(self, input_shape, channels=(16, 32), kernel_size=5, stride=2, activation="relu"):
+    def __init__(
+        self,
+        input_shape,
+        channels=(16, 32),
+        kernel_size=5,
+        stride=2,
+        activation="relu",
+        hidden_layer_sizes=(),
+    ):
         self.input_shape = input_shape
         self.channels = channels
         self.kernel_size = kernel_size
         self.stride = stride
         self.activation = activation
+        self.hidden_layer_sizes = hidden_layer_sizes

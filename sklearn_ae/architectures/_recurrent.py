@@ -5,7 +5,7 @@ from numbers import Integral
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..nn import CELLS, RecurrentDecoder, RecurrentEncoder
-from ._base import Architecture, resolve_shape
+from ._base import Architecture
 
 
 class RecurrentNet(Architecture):
@@ -71,10 +71,7 @@ class RecurrentNet(Architecture):
         self.bidirectional = bidirectional
 
     def _shape(self, n_features):
-        shape = resolve_shape(self.input_shape, n_features, self)
-        if len(shape) != 2:
-            raise ValueError(f"RecurrentNet takes input_shape=(T, C), got {self.input_shape!r}.")
-        return shape
+        return self._input_shape(n_features, 2)
 
     def _check_n_features(self, n_features):
         self._shape(n_features)

@@ -13,7 +13,7 @@ import math
 
 from torch import nn
 
-from ._layers import ACTIVATIONS
+from ._layers import ACTIVATIONS, make_mlp
 
 #: Recurrent cells understood by :class:`RecurrentEncoder` and :class:`RecurrentDecoder`.
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU}
@@ -35,7 +35,7 @@ def _conv_classes(n_dims):
 
 
 class ConvEncoder(nn.Module):
-    """Strided convolutions of flattened images or sequences, flattened again.
+    """Strided convolutions of flattened images or sequences, flattened, then dense layers.
 
     Parameters
     ----------
@@ -49,7 +49,10 @@ class ConvEncoder(nn.Module):
     stride : int
         Stride of every convolution.
     activation : str
-        A key of :data:`sklearn_ae.nn.ACTIVATIONS`, after every convolution.
+        A key of :data:`sklearn_ae.nn.ACTIVATIONS`, after every convolution
+        and dense layer.
+    hidden_layer_sizes : sequence of int, default=()
+        Widths of fully connected layers after the flattened feature map.
 
     Examples
     --------
@@ -60,7 +63,9 @@ class ConvEncoder(nn.Module):
     (5, 32)
     """
 
-    def __init__(self, input_shape, channels, kernel_size, stride, activation):
+    def __init__(
+        self, input_shape, channels, kernel_size, stride, activation, hidden_layer_sizes=()
+    ):
         super().__init__()
         self.input_shape = tuple(input_shape)
         self.sequence = len(self.input_shape) == 2
@@ -74,17 +79,22 @@ class ConvEncoder(nn.Module):
             ]
             in_channels = out_channels
         self.convs = nn.Sequential(*layers)
+        spatial = self.input_shape[:1] if self.sequence else self.input_shape[1:]
+        flat = in_channels * math.prod(
+            _conv_sizes(s, len(channels), kernel_size, stride)[-1] for s in spatial
+        )
+        self.dense = make_mlp([flat, *hidden_layer_sizes], activation, activate_last=True)
 
     def forward(self, x):
         h = x.reshape(len(x), *self.input_shape)
         if self.sequence:
             # (batch, T, C) rows to the (batch, C, T) layout of Conv1d.
             h = h.transpose(1, 2)
-        return self.convs(h).flatten(1)
+        return self.dense(self.convs(h).flatten(1))
 
 
 class ConvDecoder(nn.Module):
-    """The mirror of :class:`ConvEncoder`: a linear map to its last feature map, then
+    """The mirror of :class:`ConvEncoder`: dense layers to its last feature map, then
     transposed convolutions back to the input's shape, flattened.
 
     Output paddings are chosen so that every transposed convolution gives back
@@ -94,7 +104,7 @@ class ConvDecoder(nn.Module):
     ----------
     n_inputs : int
         Width of the codes (with any conditioning appended).
-    input_shape, channels, kernel_size, stride, activation
+    input_shape, channels, kernel_size, stride, activation, hidden_layer_sizes
         Those of the :class:`ConvEncoder` to mirror.
 
     Examples
@@ -106,7 +116,16 @@ class ConvDecoder(nn.Module):
     (5, 63)
     """
 
-    def __init__(self, n_inputs, input_shape, channels, kernel_size, stride, activation):
+    def __init__(
+        self,
+        n_inputs,
+        input_shape,
+        channels,
+        kernel_size,
+        stride,
+        activation,
+        hidden_layer_sizes=(),
+    ):
         super().__init__()
         self.input_shape = tuple(input_shape)
         self.sequence = len(self.input_shape) == 2
@@ -115,8 +134,10 @@ class ConvDecoder(nn.Module):
         channels = list(channels)
         sizes = [_conv_sizes(s, len(channels), kernel_size, stride) for s in spatial]
         self.start_shape = (channels[-1], *(s[-1] for s in sizes))
-        self.project = nn.Sequential(
-            nn.Linear(n_inputs, math.prod(self.start_shape)), ACTIVATIONS[activation]()
+        self.project = make_mlp(
+            [n_inputs, *list(hidden_layer_sizes)[::-1], math.prod(self.start_shape)],
+            activation,
+            activate_last=True,
         )
         _, conv_t = _conv_classes(len(spatial))
         padding = kernel_size // 2

@@ -22,6 +22,7 @@ from ._latent_traversal import LatentTraversalDisplay
 from ._loss_curve import LossCurveDisplay
 from ._reconstruction import ReconstructionDisplay
 from ._sample_grid import SampleGridDisplay
+from ._units import UnitDisplay
 
 __all__ = [
     "LatentSpaceDisplay",
@@ -29,4 +30,5 @@ __all__ = [
     "LossCurveDisplay",
     "ReconstructionDisplay",
     "SampleGridDisplay",
+    "UnitDisplay",
 ]

@@ -1,0 +1,71 @@
+"""A recurrent autoencoder finds the labelled anomaly of a real series (slow: about a minute).
+
+The series is KDD-TSAD 135 (UCR anomaly archive, "InternalBleeding16"), shipped
+with aeon: 7,501 points, of which the first 1,200 are the normal training part
+(aeon's ``split="train"``) and the rest the test part with one labelled anomaly
+(aeon's ``split="test"`` is the whole series, the training part at its start).
+"""
+
+import time
+
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import roc_auc_score
+
+from sklearn_ae import AutoencoderTransformer
+from sklearn_ae.architectures import RecurrentNet
+from sklearn_ae.series import sliding_windows, window_scores_to_points
+
+pytestmark = pytest.mark.slow
+
+WINDOW = 64
+
+
+@pytest.fixture(scope="module")
+def kdd_tsad_135():
+    # aeon is a test extra: without it this is a failure, not a skip. Imported here so
+    # that the fast suite, which only deselects this module, does not need it.
+    from aeon.datasets import load_kdd_tsad_135
+
+    train, train_labels = load_kdd_tsad_135(split="train")
+    series, labels = load_kdd_tsad_135(split="test")
+    assert np.array_equal(series[: len(train)], train) and not train_labels.any()
+    return train, series[len(train) :], labels[len(train) :]
+
+
+def test_recurrent_autoencoder_finds_the_labelled_anomaly(kdd_tsad_135):
+    train, test, labels = kdd_tsad_135
+    assert 0 < labels.sum() < 50  # one short anomaly
+    mean, std = train.mean(), train.std()  # the training part's statistics only
+    X_train = sliding_windows((train - mean) / std, WINDOW)
+    X_test = sliding_windows((test - mean) / std, WINDOW)
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        start = time.perf_counter()
+        est = AutoencoderTransformer(
+            n_components=8,
+            architecture=RecurrentNet(input_shape=(WINDOW, 1)),
+            max_iter=100,  # stops earlier (no improvement for n_iter_no_change epochs)
+            learning_rate_init=0.003,
+            batch_size=32,
+            random_state=0,
+        ).fit(X_train)
+        window_scores = -est.score_samples(X_test)
+        seconds = time.perf_counter() - start
+    finally:
+        torch.set_num_threads(threads)
+
+    points = window_scores_to_points(window_scores, len(test), WINDOW)
+    auc = roc_auc_score(labels, points)
+    top = int(np.argmax(points))
+    anomaly = np.flatnonzero(labels)
+    print(
+        f"\nKDD-TSAD 135, RecurrentNet: point-wise ROC-AUC {auc:.4f}; top point {top} "
+        f"(labelled anomaly {anomaly[0]}-{anomaly[-1]} of the test part); "
+        f"{est.n_iter_} epochs, fit and score {seconds:.1f} s"
+    )
+    assert labels[top] == 1, f"top point {top} is outside the anomaly {anomaly[0]}-{anomaly[-1]}"
+    assert auc > 0.95
