@@ -5,6 +5,7 @@ from ._conditional_vae import ConditionalVAE
 from ._contractive import ContractiveAE
 from ._denoising import DenoisingAE
 from ._net import TrainingDivergedError
+from ._outlier import OutlierDetector
 from ._ppca import PPCA
 from ._sparse import SparseAE
 from ._vae import VAETransformer
@@ -15,6 +16,7 @@ __all__ = [
     "ConditionalVAE",
     "ContractiveAE",
     "DenoisingAE",
+    "OutlierDetector",
     "SparseAE",
     "TrainingDivergedError",
     "VAETransformer",

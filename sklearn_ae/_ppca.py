@@ -262,8 +262,9 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if self.n_components > min(n_samples, n_features):
             raise ValueError(
                 f"n_components={self.n_components} must be between 1 and "
-                f"min(n_samples, n_features)={min(n_samples, n_features)} for data of "
-                f"shape ({n_samples}, {n_features}), as in sklearn.decomposition.PCA."
+                f"min(n_samples, n_features)={min(n_samples, n_features)}, as in "
+                f"sklearn.decomposition.PCA: X has n_samples={n_samples}, "
+                f"n_features={n_features}."
             )
         return self.n_components
 

@@ -1,5 +1,6 @@
 """scikit-learn's own estimator checks, over every public estimator."""
 
+from sklearn.decomposition import PCA
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from torch import nn
 
@@ -9,6 +10,7 @@ from sklearn_ae import (
     ConditionalVAE,
     ContractiveAE,
     DenoisingAE,
+    OutlierDetector,
     SparseAE,
     VAETransformer,
 )
@@ -59,6 +61,10 @@ ESTIMATORS = [
     AutoencoderTransformer(architecture=TorchModules(_encoder, _decoder), **FAST),
     ConditionalVAE(architecture=TorchModules(_encoder, _decoder), **FAST),
     ContractiveAE(architecture=TorchModules(_encoder, _decoder), **FAST),
+    # The outlier detector, on a network, on PPCA and on scikit-learn's PCA.
+    OutlierDetector(AutoencoderTransformer(n_components=2, max_iter=3, random_state=0)),
+    OutlierDetector(PPCA(n_components=2)),
+    OutlierDetector(PCA(n_components=1), contamination=0.1),
 ]
 
 

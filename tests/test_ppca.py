@@ -235,7 +235,7 @@ def test_ppca_n_components_too_large_for_features():
 
 def test_ppca_n_components_too_large_for_samples():
     X = np.random.default_rng(0).standard_normal((3, 10))
-    with pytest.raises(ValueError, match=r"n_components=4.*shape \(3, 10\)"):
+    with pytest.raises(ValueError, match=r"n_components=4.*n_samples=3, n_features=10"):
         PPCA(4).fit(X)
 
 

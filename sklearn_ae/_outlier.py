@@ -1,0 +1,253 @@
+"""Anomaly detection with any model of this package, in scikit-learn's outlier-detector API."""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, OutlierMixin, _fit_context, clone
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._vae import VAETransformer
+
+#: Tukey's fence: a training row is an outlier of the "auto" rule when its
+#: anomaly score lies more than this many interquartile ranges above the
+#: third quartile.
+TUKEY_FENCE = 1.5
+
+
+class OutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
+    """Outlier detector on top of an autoencoder, PPCA or PCA.
+
+    Train on (mostly) normal data; a row that the model reconstructs badly, or
+    finds unlikely, is an anomaly. The detector follows scikit-learn's
+    outlier-detector convention (:class:`~sklearn.ensemble.IsolationForest`,
+    :class:`~sklearn.neighbors.LocalOutlierFactor` with ``novelty=True``):
+    :meth:`score_samples` is higher for more normal rows,
+    :meth:`decision_function` is ``score_samples - offset_`` (negative for
+    outliers) and :meth:`predict` returns +1 for inliers and -1 for outliers.
+
+    Parameters
+    ----------
+    estimator : estimator or None, default=None
+        The model, cloned at fit: any estimator of this package, or a
+        scikit-learn transformer with ``inverse_transform`` (such as
+        :class:`~sklearn.decomposition.PCA`). None uses
+        ``VAETransformer(n_components=10)``, whose importance-weighted
+        log-likelihood is the default score. Its parameters are searchable
+        as ``estimator__<param>``.
+    contamination : "auto" or float, default="auto"
+        The share of outliers expected in the training data. A float in
+        (0, 0.5] puts the threshold ``offset_`` at that quantile of the
+        training scores. ``"auto"`` needs no such guess: Tukey's rule on the
+        training anomaly scores (minus :meth:`score_samples`) flags the rows
+        more than 1.5 interquartile ranges above the third quartile.
+    score_type : {"auto", "likelihood", "reconstruction"}, default="auto"
+        What makes a row normal. ``"likelihood"``: the model's own
+        ``score_samples`` (the log-likelihood of PPCA and the VAEs, minus the
+        reconstruction error of the autoencoders). ``"reconstruction"``:
+        minus the mean squared error of ``inverse_transform(transform(X))``
+        per feature, the anomaly score of the classical theory, for any
+        transformer that can invert (PCA included). ``"auto"`` is
+        ``"likelihood"`` for the models of this package and
+        ``"reconstruction"`` for the others.
+
+    Attributes
+    ----------
+    estimator_ : estimator
+        The fitted model.
+    offset_ : float
+        The threshold on :meth:`score_samples`: rows scoring below it are
+        outliers.
+    train_scores_ : ndarray of shape (n_samples,)
+        :meth:`score_samples` of the training rows, sorted; they give
+        :meth:`predict_proba` and :meth:`normalized_anomaly_score` their scale.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    sklearn.ensemble.IsolationForest : A detector built on random trees.
+    sklearn.neighbors.LocalOutlierFactor : A detector built on neighbourhoods.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_ae import PPCA, OutlierDetector
+    >>> X = load_digits().data / 16
+    >>> detector = OutlierDetector(PPCA(n_components=10), contamination=0.05).fit(X)
+    >>> labels = detector.predict(X)
+    >>> labels.shape, round(float((labels == -1).mean()), 2)
+    ((1797,), 0.05)
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit"]), None],
+        "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
+        "score_type": [StrOptions({"auto", "likelihood", "reconstruction"})],
+    }
+
+    def __init__(self, estimator=None, *, contamination="auto", score_type="auto"):
+        self.estimator = estimator
+        self.contamination = contamination
+        self.score_type = score_type
+
+    def _score_kind(self, estimator):
+        kind = self.score_type
+        if kind == "auto":
+            ours = type(estimator).__module__.startswith("sklearn_ae")
+            kind = "likelihood" if ours else "reconstruction"
+        needs = "score_samples" if kind == "likelihood" else "inverse_transform"
+        if not hasattr(estimator, needs):
+            raise ValueError(
+                f"score_type={self.score_type!r} needs an estimator with {needs}, but "
+                f"{type(estimator).__name__} has none: pass a model of sklearn_ae, or a "
+                "transformer with transform and inverse_transform such as PCA."
+            )
+        return kind
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None):
+        """Fit the model on ``X`` and the threshold on its scores.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, mostly normal.
+        y : array-like of shape (n_samples,), default=None
+            Passed to the model's ``fit`` (a :class:`ConditionalVAE` needs it).
+
+        Returns
+        -------
+        self : object
+            The fitted detector.
+        """
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        estimator = clone(
+            VAETransformer(n_components=10) if self.estimator is None else self.estimator
+        )
+        self._score_kind(estimator)
+        self.estimator_ = estimator.fit(X, y)
+        self.train_scores_ = np.sort(self._raw_scores(X))
+        if self.contamination == "auto":
+            anomaly = -self.train_scores_
+            q1, q3 = np.percentile(anomaly, [25, 75])
+            self.offset_ = float(-(q3 + TUKEY_FENCE * (q3 - q1)))
+        else:
+            self.offset_ = float(np.percentile(self.train_scores_, 100 * self.contamination))
+        return self
+
+    def _raw_scores(self, X):
+        if self._score_kind(self.estimator_) == "likelihood":
+            return np.asarray(self.estimator_.score_samples(X), dtype=np.float64)
+        recon = self.estimator_.inverse_transform(self.estimator_.transform(X))
+        return -np.mean(np.square(np.asarray(recon, dtype=np.float64) - X), axis=1)
+
+    def _check_X(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+
+    def score_samples(self, X):
+        """How normal each row is: higher is more normal (see ``score_type``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score; NaN and infinite values are an error.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        return self._raw_scores(self._check_X(X))
+
+    def decision_function(self, X):
+        """``score_samples(X) - offset_``: negative for outliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+
+        Returns
+        -------
+        decision : ndarray of shape (n_samples,)
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """+1 for inliers, -1 for outliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to label.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        return np.where(self.decision_function(X) < 0, -1, 1)
+
+    def predict_proba(self, X):
+        """Empirical probabilities of being an inlier and an outlier.
+
+        The outlier probability of a row is the share of training rows that
+        score higher (look more normal): the rank of its score among the
+        training scores. It is honest in one precise sense: on new rows from
+        the training distribution it is uniform on [0, 1], so that a
+        probability of 0.99 means that 99% of such normal rows score higher.
+        It is no posterior probability of being an anomaly, which would need
+        the (unknown) share and distribution of anomalies.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, 2)
+            Columns: inlier, outlier.
+        """
+        scores = self.score_samples(X)
+        # Scores within rounding of a training score tie with it, so that a row
+        # gets the same probability alone or among others.
+        tol = 1e-6 * max(1.0, float(np.median(np.abs(self.train_scores_))))
+        higher = len(self.train_scores_) - np.searchsorted(
+            self.train_scores_, scores + tol, "right"
+        )
+        outlier = higher / len(self.train_scores_)
+        return np.column_stack([1 - outlier, outlier])
+
+    def normalized_anomaly_score(self, X):
+        """The normalised anomaly score ``S = (R - R_min) / R_max`` of the theory.
+
+        ``R`` is the anomaly score (minus :meth:`score_samples`: the
+        reconstruction error, or minus a log-likelihood), ``R_min`` and
+        ``R_max`` its smallest and largest value on the training data. ``S``
+        is 0 for the most normal training row; it exceeds ``1 - R_min/R_max``
+        only beyond the least normal one. Meant for non-negative ``R``
+        (reconstruction errors); with log-likelihoods, prefer
+        :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+
+        Returns
+        -------
+        score : ndarray of shape (n_samples,)
+        """
+        anomaly = -self.score_samples(X)
+        r_min, r_max = -self.train_scores_[-1], -self.train_scores_[0]
+        scale = abs(r_max) if r_max != 0 else 1.0
+        return (anomaly - r_min) / scale
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = self.estimator if self.estimator is not None else VAETransformer()
+        tags.input_tags.positive_only = inner.__sklearn_tags__().input_tags.positive_only
+        return tags
