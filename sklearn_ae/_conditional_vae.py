@@ -204,6 +204,10 @@ class ConditionalVAE(VAETransformer):
         kl = gaussian_kl(torch.from_numpy(mean), torch.from_numpy(logvar), prior_mean)
         return kl.mean(dim=0).numpy()
 
+    def _inputs(self, A, y):
+        """The inference inputs of rows ``A``: with their labels' class indices, if any."""
+        return {"x": A} if y is None else {"x": A, "y": self._label_index(y, len(A))}
+
     def _label_index(self, y, n_samples):
         """Positions in ``classes_`` of the labels ``y`` (one per row)."""
         y = column_or_1d(y)
@@ -238,7 +242,7 @@ class ConditionalVAE(VAETransformer):
             Reconstructions, in the codes' float dtype.
         """
         Z = self._check_codes(X)
-        inputs = {"x": Z} if y is None else {"x": Z, "y": self._label_index(y, len(Z))}
+        inputs = self._inputs(Z, y)
         return self._apply(lambda module, x, y=None: module.decode(x, y), inputs)
 
     def sample(self, n_samples=1, *, y=None, random_state=None, noise=False):
@@ -294,7 +298,7 @@ class ConditionalVAE(VAETransformer):
             ``K = n_importance_samples`` (see :class:`VAETransformer`).
         """
         X = self._check_X(X)
-        inputs = {"x": X} if y is None else {"x": X, "y": self._label_index(y, len(X))}
+        inputs = self._inputs(X, y)
         return self._score_inputs(inputs)
 
     def score(self, X, y=None):

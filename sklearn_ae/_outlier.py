@@ -93,6 +93,10 @@ class OutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         self.contamination = contamination
         self.score_type = score_type
 
+    def _estimator(self):
+        """The model to clone: the parameter, or the default."""
+        return VAETransformer(n_components=10) if self.estimator is None else self.estimator
+
     def _score_kind(self, estimator):
         kind = self.score_type
         if kind == "auto":
@@ -124,9 +128,7 @@ class OutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             The fitted detector.
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32])
-        estimator = clone(
-            VAETransformer(n_components=10) if self.estimator is None else self.estimator
-        )
+        estimator = clone(self._estimator())
         self._score_kind(estimator)
         self.estimator_ = estimator.fit(X, y)
         self.train_scores_ = np.sort(self._raw_scores(X))
@@ -248,6 +250,6 @@ class OutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        inner = self.estimator if self.estimator is not None else VAETransformer()
-        tags.input_tags.positive_only = inner.__sklearn_tags__().input_tags.positive_only
+        inner_tags = self._estimator().__sklearn_tags__()
+        tags.input_tags.positive_only = inner_tags.input_tags.positive_only
         return tags

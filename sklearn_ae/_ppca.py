@@ -204,6 +204,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         # and more overflow (squares beyond 3.4e38) and poison every parameter.
         X = X.astype(np.float64, copy=False)
         # An overflow is reported below, as an error that says what to do.
+        total_var = np.inf
         with np.errstate(over="ignore", invalid="ignore"):
             mean = np.mean(X, axis=0)
             if np.all(np.isfinite(mean)):
@@ -211,7 +212,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 # Same eigenvalues as PCA.explained_variance_ (see Notes for ddof).
                 eigenvalues = S**2 / (n_samples - 1)
                 total_var = eigenvalues.sum()
-        if not (np.all(np.isfinite(mean)) and np.isfinite(total_var)):
+        if not np.isfinite(total_var):
             raise ValueError(
                 f"{type(self).__name__} cannot fit X: its variance overflows float64 "
                 f"(the largest absolute value is {np.max(np.abs(X)):g}). Scale the data "

@@ -22,6 +22,14 @@ class _Convolutional(Architecture):
 
     _parameter_constraints: dict = dict(_CONSTRAINTS)
 
+    def __init__(self, input_shape, channels, kernel_size, stride, activation, hidden_layer_sizes):
+        self.input_shape = input_shape
+        self.channels = channels
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.activation = activation
+        self.hidden_layer_sizes = hidden_layer_sizes
+
     def _shape(self, n_features):
         shape = self._input_shape(n_features, self._n_dims + 1)
         channels = list(self.channels)
@@ -32,8 +40,9 @@ class _Convolutional(Architecture):
     def _check_n_features(self, n_features):
         self._shape(n_features)
 
-    def _encoder_body(self, n_features):
-        return ConvEncoder(
+    def _layers(self, n_features):
+        """The arguments that ConvEncoder and ConvDecoder share."""
+        return (
             self._shape(n_features),
             self.channels,
             self.kernel_size,
@@ -42,16 +51,11 @@ class _Convolutional(Architecture):
             self.hidden_layer_sizes,
         )
 
+    def _encoder_body(self, n_features):
+        return ConvEncoder(*self._layers(n_features))
+
     def _decoder(self, n_inputs, n_features):
-        return ConvDecoder(
-            n_inputs,
-            self._shape(n_features),
-            self.channels,
-            self.kernel_size,
-            self.stride,
-            self.activation,
-            self.hidden_layer_sizes,
-        )
+        return ConvDecoder(n_inputs, *self._layers(n_features))
 
 
 class ConvNet(_Convolutional):
@@ -113,12 +117,7 @@ class ConvNet(_Convolutional):
         activation="relu",
         hidden_layer_sizes=(256,),
     ):
-        self.input_shape = input_shape
-        self.channels = channels
-        self.kernel_size = kernel_size
-        self.stride = stride
-        self.activation = activation
-        self.hidden_layer_sizes = hidden_layer_sizes
+        super().__init__(input_shape, channels, kernel_size, stride, activation, hidden_layer_sizes)
 
 
 class Conv1dNet(_Convolutional):
@@ -174,9 +173,4 @@ class Conv1dNet(_Convolutional):
         activation="relu",
         hidden_layer_sizes=(),
     ):
-        self.input_shape = input_shape
-        self.channels = channels
-        self.kernel_size = kernel_size
-        self.stride = stride
-        self.activation = activation
-        self.hidden_layer_sizes = hidden_layer_sizes
+        super().__init__(input_shape, channels, kernel_size, stride, activation, hidden_layer_sizes)

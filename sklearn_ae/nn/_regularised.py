@@ -13,6 +13,7 @@ from torch.autograd.function import once_differentiable
 
 from ._autoencoder import Autoencoder
 from ._contract import ForwardOutput, LossOutput
+from ._layers import ACTIVATIONS
 
 CORRUPTIONS = ("gaussian", "masking", "salt_and_pepper")
 _ROUTES = ("auto", "direct", "gram")
@@ -301,8 +302,6 @@ def is_mlp(module):
     >>> is_mlp(make_mlp([4, 3, 2])), is_mlp(torch.nn.Conv1d(1, 1, 3))
     (True, False)
     """
-    from ._layers import ACTIVATIONS
-
     allowed = (nn.Linear, *ACTIVATIONS.values())
     return isinstance(module, nn.Sequential) and all(isinstance(m, allowed) for m in module)
 

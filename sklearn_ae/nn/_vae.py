@@ -56,6 +56,11 @@ def _log_weights_in_chunks(log_weights, x, eps, max_elements):
     return torch.cat([log_weights(eps[i : i + step]) for i in range(0, len(eps), step)], dim=1)
 
 
+def _constant_labels(c, like):
+    """Class index ``c`` for every row of the batch ``like``."""
+    return torch.full((len(like),), c, dtype=torch.long, device=like.device)
+
+
 def _log_mean_exp(log_w):
     return torch.logsumexp(log_w, dim=1) - math.log(log_w.shape[1])
 
@@ -361,8 +366,7 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoder):
         weights = torch.softmax(log_post, dim=1)
         out = 0
         for c in range(self.n_classes):
-            labels = torch.full((len(z),), c, dtype=torch.long, device=z.device)
-            out = out + weights[:, c : c + 1] * self.decode(z, labels)
+            out = out + weights[:, c : c + 1] * self.decode(z, _constant_labels(c, z))
         return out
 
     def score_samples(self, x, y=None, *, eps, max_elements=None):
@@ -378,9 +382,7 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoder):
         log_w = torch.stack(
             [
                 _log_weights_in_chunks(
-                    lambda e, c=c: self.log_importance_weights(
-                        x, e, torch.full((len(x),), c, dtype=torch.long, device=x.device)
-                    ),
+                    lambda e, c=c: self.log_importance_weights(x, e, _constant_labels(c, x)),
                     x,
                     eps,
                     max_elements,
