@@ -5,6 +5,7 @@ from sklearn.utils._param_validation import StrOptions
 
 from ._base import BaseAutoencoder
 from ._docstrings import fill_docstring
+from ._utils import pooled_mean, pooled_moments
 from .nn import Autoencoder
 
 #: At most this many training rows estimate ``noise_scale_``.
@@ -106,8 +107,8 @@ class AutoencoderTransformer(BaseAutoencoder):
     def _module_params(self, X):
         return {**super()._module_params(X), "loss": self.loss}
 
-    def _validate_training_data(self, X, y):
-        X, y = super()._validate_training_data(X, y)
+    def _validate_training_data(self, X, y, reset=True):
+        X, y = super()._validate_training_data(X, y, reset=reset)
         if self.loss == "binary_crossentropy" and (X.min() < 0 or X.max() > 1):
             raise ValueError(
                 "loss='binary_crossentropy' needs data in [0, 1]; got values in "
@@ -116,7 +117,7 @@ class AutoencoderTransformer(BaseAutoencoder):
             )
         return X, y
 
-    def _fit_model_statistics(self, X, y):
+    def _fit_model_statistics(self, X, y, *, final=True):
         # The float32 network is exact enough for these statistics; float64
         # inference would copy the network and double the cost of this pass.
         X32 = X.astype(np.float32, copy=False)
@@ -136,6 +137,21 @@ class AutoencoderTransformer(BaseAutoencoder):
         self.latent_mean_ = codes.mean(axis=0)
         # ddof=0 and a 2-D result even for one sample or one component.
         self.latent_covariance_ = np.atleast_2d(np.cov(codes, rowvar=False, bias=True))
+
+    def _pool_model_statistics(self, previous, n_previous, n_new):
+        self.latent_mean_, self.latent_covariance_ = pooled_moments(
+            previous["latent_mean_"],
+            previous["latent_covariance_"],
+            n_previous,
+            self.latent_mean_,
+            self.latent_covariance_,
+            n_new,
+        )
+        if self.noise_scale_ is not None:
+            variance = pooled_mean(
+                previous["noise_scale_"] ** 2, self.noise_scale_**2, n_previous, n_new
+            )
+            self.noise_scale_ = float(np.sqrt(variance))
 
     def _sample_codes(self, n_samples, rng):
         # A symmetric square root via eigh tolerates the singular covariance of

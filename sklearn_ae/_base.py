@@ -14,6 +14,7 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._net import (
@@ -21,7 +22,10 @@ from ._net import (
     batched_apply,
     fit_module,
     history_records,
+    make_net,
+    restored_on_error,
     split_validation,
+    train_one_epoch,
     trained_module,
 )
 from ._utils import (
@@ -134,9 +138,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """The arrays the module's ``forward`` receives by keyword during training."""
         return {"x": X}
 
-    def _validate_training_data(self, X, y):
-        """Check the training data; sets nothing but what ``validate_data`` records."""
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
+    def _validate_training_data(self, X, y, reset=True):
+        """Check the training data; sets nothing but what ``validate_data`` records.
+
+        ``reset=False`` (the later calls of :meth:`partial_fit`) checks ``X``
+        against the features seen first.
+        """
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=reset)
         return X, None
 
     def _fit_data_statistics(self, X, y):
@@ -151,8 +159,28 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """``fn(module, x) -> per-sample score`` used by :meth:`score_samples`."""
         return lambda module, x: module.score_samples(x)
 
-    def _fit_model_statistics(self, X, y):
-        """Fit what the trained network implies (e.g. a density over the codes)."""
+    def _update_data_statistics(self, X, y):
+        """:meth:`_fit_data_statistics` for a later call of :meth:`partial_fit`.
+
+        Pools the new rows into the statistics of the rows seen before
+        (``n_samples_seen_`` of them, this call's not counted yet).
+        """
+        return y
+
+    def _fit_model_statistics(self, X, y, *, final=True):
+        """Fit what the trained network implies (e.g. a density over the codes).
+
+        ``final=False`` in :meth:`partial_fit`, whose network is still
+        learning: no warning about the state of training.
+        """
+
+    def _pool_model_statistics(self, previous, n_previous, n_new):
+        """Pool this call's model statistics with ``previous`` (a dict of them).
+
+        Called by :meth:`partial_fit` after :meth:`_fit_model_statistics` ran on
+        this call's ``n_new`` rows, with the attributes it had set after the
+        ``n_previous`` rows of the earlier calls.
+        """
 
     def _fit_extra_callbacks(self):
         """Model-specific skorch callbacks, as ``(name, callback)`` pairs."""
@@ -210,6 +238,24 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         with unfitted_on_error(self):
             return self._fit(X, y)
 
+    def _net_params(self, n_samples, device):
+        """The training settings of :func:`make_net`, for ``n_samples`` training rows."""
+        batch_size = self._batch_size(n_samples)
+        return {
+            "device": device,
+            "batch_size": batch_size,
+            "learning_rate": self.learning_rate_init,
+            # MLPRegressor's alpha: 0.5 * alpha * ||W||^2 per mini-batch on the
+            # weights (not the biases), i.e. a decay of alpha / batch_size.
+            "weight_decay": self.alpha / batch_size,
+            "max_epochs": self.max_iter,
+            "tol": self.tol,
+            "n_iter_no_change": self.n_iter_no_change,
+            "verbose": self.verbose,
+            "callbacks": self._fit_extra_callbacks(),
+            "user_callbacks": self.callbacks,
+        }
+
     def _fit(self, X, y):
         X, y = self._validate_training_data(X, y)
         y = self._fit_data_statistics(X, y)
@@ -220,31 +266,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         with torch_seeded(seed, device):
             module = self._build_module(X)
-            batch_size = self._batch_size(len(train["x"]))
-            net = fit_module(
-                module,
-                train,
-                valid,
-                device=device,
-                batch_size=batch_size,
-                learning_rate=self.learning_rate_init,
-                # MLPRegressor's alpha: 0.5 * alpha * ||W||^2 per mini-batch on the
-                # weights (not the biases), i.e. a decay of alpha / batch_size.
-                weight_decay=self.alpha / batch_size,
-                max_epochs=self.max_iter,
-                tol=self.tol,
-                n_iter_no_change=self.n_iter_no_change,
-                verbose=self.verbose,
-                callbacks=self._fit_extra_callbacks(),
-                user_callbacks=self.callbacks,
-            )
+            net = fit_module(module, train, valid, **self._net_params(len(train["x"]), device))
 
-        self.net_ = net
-        self.device_ = device
-        self.n_components_ = int(self.n_components)
-        self.history_ = history_records(net)
-        self.n_iter_ = len(self.history_)
-        self.loss_curve_ = [float(epoch["train_loss"]) for epoch in self.history_]
+        self._set_trained(net, device, len(X))
         if self.early_stopping:
             self.validation_scores_ = [-float(epoch["valid_loss"]) for epoch in self.history_]
             self.best_validation_score_ = max(self.validation_scores_)
@@ -256,6 +280,122 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 stacklevel=3,
             )
         self._fit_model_statistics(X, y)
+        return self
+
+    def _set_trained(self, net, device, n_samples_seen):
+        self.net_ = net
+        self.device_ = device
+        self.n_components_ = int(self.n_components)
+        self.n_samples_seen_ = int(n_samples_seen)
+        self.history_ = history_records(net)
+        self.n_iter_ = len(self.history_)
+        self.loss_curve_ = [float(epoch["train_loss"]) for epoch in self.history_]
+
+    def _trains_incrementally(self):
+        """Whether ``partial_fit`` exists: not with ``early_stopping=True``.
+
+        Absent rather than failing, so that tools that look for it (scikit-learn's
+        checks, dask-ml) take the estimator for what it is; the reason is
+        chained to the ``AttributeError``.
+        """
+        if self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: it trains one epoch per "
+                "call, on the rows it is given, with no validation split. Set "
+                "early_stopping=False, and watch a validation score of your own between calls."
+            )
+        return True
+
+    @available_if(_trains_incrementally)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """One pass of training over ``X``, continuing from the previous calls.
+
+        As :class:`~sklearn.neural_network.MLPRegressor`'s ``partial_fit``:
+        the first call builds the network (unless :meth:`fit` did); every
+        call runs one epoch over the given rows,
+        in seeded random mini-batches, keeping the optimizer's state, and
+        adds one entry to ``n_iter_``, ``loss_curve_`` and ``history_``.
+        ``max_iter``, ``tol`` and ``n_iter_no_change`` play no part, and no
+        ``ConvergenceWarning`` is raised. After :meth:`fit`, it continues
+        training that model.
+
+        The statistics the model keeps after training (such as the Gaussian
+        of the codes that ``sample`` draws from) pool every call's rows, each
+        call's rows as the network encodes them at the end of that call:
+        exact for a network that no longer changes, a running approximation
+        while it still learns. :meth:`fit` computes them on all its rows with
+        the final network.
+
+        If a call fails (for instance the loss diverges), the model is left
+        as it was before the call.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of training data.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more epoch.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from sklearn_ae import AutoencoderTransformer
+        >>> X = load_digits().data / 16
+        >>> ae = AutoencoderTransformer(n_components=2, random_state=0)
+        >>> for chunk in (X[:600], X[600:1200], X[1200:]):
+        ...     ae = ae.partial_fit(chunk)
+        >>> ae.n_iter_, ae.n_samples_seen_, ae.transform(X[:3]).shape
+        (3, 1797, (3, 2))
+        """
+        return self._partial_fit(X, y)
+
+    def _partial_fit(self, X, y, **data_params):
+        if not hasattr(self, "net_"):
+            with unfitted_on_error(self):
+                return self._partial_fit_first(X, y, **data_params)
+        net = self.net_
+        fitted = {key: value for key, value in vars(self).items() if key.endswith("_")}
+        try:
+            with restored_on_error(net):
+                return self._partial_fit_more(X, y)
+        except BaseException:
+            # The attributes of the calls before this one, as they were.
+            for key in [key for key in vars(self) if key.endswith("_")]:
+                delattr(self, key)
+            vars(self).update(fitted)
+            raise
+
+    def _partial_fit_first(self, X, y, **data_params):
+        X, y = self._validate_training_data(X, y)
+        y = self._fit_data_statistics(X, y, **data_params)
+        device = resolve_device(self.device)
+        seed = seed_from(self.random_state)
+        with torch_seeded(seed, device):
+            module = self._build_module(X)
+            net = make_net(module, **self._net_params(len(X), device), stop=False)
+            train_one_epoch(net, self._training_inputs(X, y), device)
+        self._set_trained(net, device, len(X))
+        self._fit_model_statistics(X, y, final=False)
+        return self
+
+    def _partial_fit_more(self, X, y):
+        X, y = self._validate_training_data(X, y, reset=False)
+        y = self._update_data_statistics(X, y)
+        # A new stream of shuffles for each call, reproducible from the seed.
+        seed = (seed_from(self.random_state) + self.n_iter_) % np.iinfo(np.int32).max
+        with torch_seeded(seed, self.device_):
+            train_one_epoch(self.net_, self._training_inputs(X, y), self.device_)
+        n_previous = self.n_samples_seen_
+        previous = {key: value for key, value in vars(self).items() if key.endswith("_")}
+        self._set_trained(self.net_, self.device_, n_previous + len(X))
+        self._fit_model_statistics(X, y, final=False)
+        self._pool_model_statistics(previous, n_previous, len(X))
         return self
 
     # --------------------------------------------------------------- inference

@@ -2,7 +2,9 @@
 
 import numpy as np
 import torch
+from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
@@ -86,7 +88,10 @@ class ConditionalVAE(VAETransformer):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        Class labels seen during fit.
+        Class labels seen during fit (``classes`` of the first
+        ``partial_fit`` call).
+    class_count_ : ndarray of shape (n_classes,)
+        Number of training rows of each class.
     class_prior_ : ndarray of shape (n_classes,)
         Training frequency of each class, ``p(c)``.
     prior_means_ : ndarray of shape (n_classes, n_components)
@@ -165,21 +170,70 @@ class ConditionalVAE(VAETransformer):
         """
         return super().fit(X, y)
 
+    @available_if(VAETransformer._trains_incrementally)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None, classes=None):
+        """One pass of training over ``(X, y)``, continuing from the previous calls.
+
+        As :meth:`VAETransformer.partial_fit`. The network has one prior mean
+        per class, so the first call fixes the classes: pass every class the
+        model will see as ``classes``, as scikit-learn's incremental
+        classifiers ask. Without it, the classes are those of the first
+        call's labels, and a later label outside them is an error.
+        ``class_prior_`` counts the labels of all the calls.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,)
+            Class labels of ``X``, all among ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the data, on the first call (ignored after). None
+            takes the classes of the first call's ``y``.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more epoch.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from sklearn_ae import ConditionalVAE
+        >>> X, y = load_digits(return_X_y=True)
+        >>> cvae = ConditionalVAE(n_components=2, random_state=0)
+        >>> cvae = cvae.partial_fit(X[:900] / 16, y[:900], classes=range(10))
+        >>> cvae = cvae.partial_fit(X[900:] / 16, y[900:])
+        >>> cvae.n_iter_, cvae.sample(3, y=[0, 1, 2]).shape
+        (2, (3, 64))
+        """
+        return self._partial_fit(X, y, classes=classes)
+
     # ------------------------------------------------------------------ hooks
-    def _validate_training_data(self, X, y):
+    def _validate_training_data(self, X, y, reset=True):
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None: "
                 "pass the class labels of X."
             )
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=reset)
         check_classification_targets(y)
         self._check_likelihood_support(X, self.likelihood)
         return X, y
 
-    def _fit_data_statistics(self, X, y):
-        self.classes_, y_index, counts = np.unique(y, return_inverse=True, return_counts=True)
-        self.class_prior_ = counts / counts.sum()
+    def _fit_data_statistics(self, X, y, classes=None):
+        self.classes_ = np.unique(y if classes is None else np.asarray(classes))
+        y_index = self._label_index(y, len(X))
+        self.class_count_ = np.bincount(y_index, minlength=len(self.classes_))
+        self.class_prior_ = self.class_count_ / self.class_count_.sum()
+        return y_index
+
+    def _update_data_statistics(self, X, y):
+        y_index = self._label_index(y, len(X))
+        self.class_count_ = self.class_count_ + np.bincount(y_index, minlength=len(self.classes_))
+        self.class_prior_ = self.class_count_ / self.class_count_.sum()
+        self._module.set_class_prior(self.class_prior_)
         return y_index
 
     def _n_conditions(self):
@@ -195,9 +249,9 @@ class ConditionalVAE(VAETransformer):
     def _training_inputs(self, X, y):
         return {"x": X, "y": y}
 
-    def _fit_model_statistics(self, X, y):
+    def _fit_model_statistics(self, X, y, *, final=True):
         self.prior_means_ = self._module.prior_means().detach().cpu().double().numpy()
-        super()._fit_model_statistics(X, y)
+        super()._fit_model_statistics(X, y, final=final)
 
     def _kl_per_unit(self, mean, logvar, y):
         prior_mean = torch.from_numpy(self.prior_means_[y])
@@ -219,7 +273,8 @@ class ConditionalVAE(VAETransformer):
         if np.any(unknown):
             raise ValueError(
                 f"y contains labels not seen during fit: {np.unique(y[unknown])[:5].tolist()}; "
-                f"known classes are {self.classes_.tolist()}."
+                f"known classes are {self.classes_.tolist()}. To train on more classes "
+                "with partial_fit, name them all in its first call (classes=...)."
             )
         return index
 

@@ -8,6 +8,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._autoencoder import AutoencoderTransformer
 from ._docstrings import fill_docstring
+from ._utils import pooled_mean
 from .nn._regularised import CORRUPTIONS, DenoisingAutoencoder
 
 
@@ -185,9 +186,9 @@ class DenoisingAE(AutoencoderTransformer):
                 "to train on; use corruption_level > 0."
             )
 
-    def _validate_training_data(self, X, y):
+    def _validate_training_data(self, X, y, reset=True):
         self._check_corruption_params()
-        return super()._validate_training_data(X, y)
+        return super()._validate_training_data(X, y, reset=reset)
 
     def _fit_data_statistics(self, X, y):
         # Before training: the salt-and-pepper values are buffers of the module.
@@ -195,6 +196,16 @@ class DenoisingAE(AutoencoderTransformer):
         self.data_max_ = X.max(axis=0).astype(np.float64)
         self.mean_ = X.mean(axis=0, dtype=np.float64)
         return super()._fit_data_statistics(X, y)
+
+    def _update_data_statistics(self, X, y):
+        self.data_min_ = np.minimum(self.data_min_, X.min(axis=0))
+        self.data_max_ = np.maximum(self.data_max_, X.max(axis=0))
+        self.mean_ = pooled_mean(
+            self.mean_, X.mean(axis=0, dtype=np.float64), self.n_samples_seen_, len(X)
+        )
+        # Salt and pepper draws from the range of all the rows seen so far.
+        self._module.set_feature_range(self.data_min_, self.data_max_)
+        return super()._update_data_statistics(X, y)
 
     def _module_params(self, X):
         return {

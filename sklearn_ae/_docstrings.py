@@ -87,8 +87,11 @@ history_ : list of dict
     One dict per epoch, as recorded in training: ``train_loss`` and the
     loss terms (``train_reconstruction``, ``train_kl``, ...), their
     ``valid_`` counterparts with ``early_stopping``, ``dur`` (seconds).
+n_samples_seen_ : int
+    Number of training rows: those of ``fit``, plus those of every
+    ``partial_fit`` call after it.
 n_iter_ : int
-    Number of epochs run.
+    Number of epochs run (by ``fit``, plus one per ``partial_fit`` call).
 loss_curve_ : list of float
     Training loss per epoch.
 validation_scores_ : list of float

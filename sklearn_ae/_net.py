@@ -11,6 +11,7 @@ inference maps), and inference (:func:`batched_apply`) needs no skorch.
 
 import copy
 import math
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -214,9 +215,8 @@ def to_tensor(X, device, dtype=torch.float32):
     return torch.tensor(X, dtype=dtype, device=device)
 
 
-def fit_module(
+def make_net(
     module,
-    train,
     valid=None,
     *,
     device,
@@ -229,36 +229,34 @@ def fit_module(
     verbose=0,
     callbacks=(),
     user_callbacks=None,
+    stop=True,
 ):
-    """Train ``module`` with skorch on the dicts of aligned arrays ``train`` (and ``valid``).
+    """An unfitted net that trains ``module`` as :func:`fit_module` describes.
 
-    Adam with a weight decay on the weights (not the biases); training stops
-    after ``max_epochs`` epochs, or when the monitored loss (validation loss
-    if ``valid`` is given, training loss otherwise) has not improved by
-    ``tol`` for ``n_iter_no_change`` epochs, and then the best epoch's weights
-    are restored if there is a validation set. ``callbacks`` are
-    ``(name, callback)`` pairs of the model; ``user_callbacks`` the user's,
-    trained on copies. Returns the fitted net.
+    ``stop=False`` leaves early stopping out: for nets trained one epoch per
+    call (:func:`train_one_epoch`), where no run lasts long enough to stall.
     """
-    train_ds = TensorDataset({k: to_tensor(v, device) for k, v in train.items()})
     valid_ds = None
     if valid is not None:
         valid_ds = TensorDataset({k: to_tensor(v, device) for k, v in valid.items()})
-    stop = _EarlyStopping(
-        monitor="valid_loss" if valid is not None else "train_loss",
-        patience=n_iter_no_change,
-        threshold=tol,
-        threshold_mode="abs",
-        load_best=valid is not None,
-        sink=print if verbose else _silent,
-    )
-    all_callbacks = [("finite_loss", FiniteLossGuard()), ("stop", stop), *callbacks]
+    all_callbacks = [("finite_loss", FiniteLossGuard())]
+    if stop:
+        stopping = _EarlyStopping(
+            monitor="valid_loss" if valid is not None else "train_loss",
+            patience=n_iter_no_change,
+            threshold=tol,
+            threshold_mode="abs",
+            load_best=valid is not None,
+            sink=print if verbose else _silent,
+        )
+        all_callbacks.append(("stop", stopping))
+    all_callbacks.extend(callbacks)
     if verbose >= 2:
         all_callbacks.append(("progress_bar", ProgressBar()))
     # skorch stores state on callbacks, and scikit-learn forbids fit from
     # changing a parameter: train on copies of the user's callbacks.
     all_callbacks.extend(copy.deepcopy(user_callbacks or []))
-    net = UnsupervisedNet(
+    return UnsupervisedNet(
         module=module,
         criterion=torch.nn.Identity,
         optimizer=torch.optim.Adam,
@@ -277,10 +275,57 @@ def fit_module(
         # The pickled module is a class of ours, not bare tensors.
         torch_load_kwargs={"weights_only": False},
     )
-    net.fit(train_ds, None)
+
+
+def fit_module(module, train, valid=None, **net_params):
+    """Train ``module`` with skorch on the dicts of aligned arrays ``train`` (and ``valid``).
+
+    Adam with a weight decay on the weights (not the biases); training stops
+    after ``max_epochs`` epochs, or when the monitored loss (validation loss
+    if ``valid`` is given, training loss otherwise) has not improved by
+    ``tol`` for ``n_iter_no_change`` epochs, and then the best epoch's weights
+    are restored if there is a validation set. ``callbacks`` are
+    ``(name, callback)`` pairs of the model; ``user_callbacks`` the user's,
+    trained on copies. ``net_params`` are those of :func:`make_net`. Returns
+    the fitted net.
+    """
+    net = make_net(module, valid, **net_params)
+    device = net_params["device"]
+    net.fit(TensorDataset({k: to_tensor(v, device) for k, v in train.items()}), None)
     # The validation data is not needed any more: keep it out of pickles.
     net.train_split = None
     return net
+
+
+def train_one_epoch(net, train, device):
+    """One more epoch of ``net`` (fitted or not) over the dict of arrays ``train``.
+
+    The optimizer's state and the history carry over from earlier calls, as
+    in scikit-learn's ``partial_fit``.
+    """
+    net.partial_fit(
+        TensorDataset({k: to_tensor(v, device) for k, v in train.items()}), None, epochs=1
+    )
+    return net
+
+
+@contextmanager
+def restored_on_error(net):
+    """Put ``net`` back as it was (weights, optimizer, history) if the block raises.
+
+    A ``partial_fit`` that diverges, or is interrupted, in the middle of its
+    epoch must not leave half an epoch's updates behind.
+    """
+    module = copy.deepcopy(net.module_.state_dict())
+    optimizer = copy.deepcopy(net.optimizer_.state_dict())
+    n_epochs = len(net.history)
+    try:
+        yield
+    except BaseException:
+        net.module_.load_state_dict(module)
+        net.optimizer_.load_state_dict(optimizer)
+        del net.history[n_epochs:]
+        raise
 
 
 def history_records(net):

@@ -7,6 +7,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._autoencoder import AutoencoderTransformer
 from ._docstrings import fill_docstring
+from ._utils import pooled_mean
 from .nn._regularised import SPARSITIES, SparseAutoencoder
 
 #: A code entry counts as zero in ``code_zero_fraction_`` when its magnitude
@@ -156,6 +157,11 @@ class SparseAE(AutoencoderTransformer):
             "sparsity_weight": self.sparsity_weight,
             "sparsity_target": self.sparsity_target,
         }
+
+    def _pool_model_statistics(self, previous, n_previous, n_new):
+        super()._pool_model_statistics(previous, n_previous, n_new)
+        for name in ("code_mean_activation_", "code_zero_fraction_"):
+            setattr(self, name, pooled_mean(previous[name], getattr(self, name), n_previous, n_new))
 
     def _fit_code_statistics(self, codes):
         super()._fit_code_statistics(codes)

@@ -124,3 +124,22 @@ def reject_labels(estimator, y):
             f"{type(estimator).__name__}.sample got y={y!r}, but only a class-conditional "
             "model (ConditionalVAE) generates data for given labels; leave y=None."
         )
+
+
+def pooled_mean(previous, current, n_previous, n_current):
+    """The mean over two groups of rows, from each group's mean and size."""
+    return previous + (current - previous) * (n_current / (n_previous + n_current))
+
+
+def pooled_moments(mean_a, cov_a, n_a, mean_b, cov_b, n_b):
+    """Mean and (ddof=0) covariance of two groups of rows together, from each group's.
+
+    Chan, Golub and LeVeque's pairwise update: exact, and stable because it
+    adds the spread between the two means rather than subtracting squares.
+    Works for a full covariance matrix and for per-feature variances alike.
+    """
+    n = n_a + n_b
+    delta = mean_b - mean_a
+    mean = mean_a + delta * (n_b / n)
+    spread = np.outer(delta, delta) if np.ndim(cov_a) == 2 else np.square(delta)
+    return mean, (n_a * cov_a + n_b * cov_b) / n + spread * (n_a * n_b / n**2)

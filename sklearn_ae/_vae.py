@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseAutoencoder
 from ._docstrings import fill_docstring
+from ._utils import pooled_mean, pooled_moments
 from .callbacks import KLWarmup
 from .nn._vae import LIKELIHOODS, VariationalAutoencoder, gaussian_kl
 
@@ -261,8 +262,8 @@ class VAETransformer(BaseAutoencoder):
                 "MinMaxScaler or use likelihood='gaussian'."
             )
 
-    def _validate_training_data(self, X, y):
-        X, y = super()._validate_training_data(X, y)
+    def _validate_training_data(self, X, y, reset=True):
+        X, y = super()._validate_training_data(X, y, reset=reset)
         self._check_likelihood_support(X, self.likelihood)
         return X, y
 
@@ -300,13 +301,15 @@ class VAETransformer(BaseAutoencoder):
     def _network_parts(self, network):
         return (network.body, *network.heads, network.decoder)
 
-    def _fit_model_statistics(self, X, y):
+    def _fit_model_statistics(self, X, y, *, final=True):
         self.reconstruction_curve_ = [float(e["train_reconstruction"]) for e in self.history_]
         self.kl_curve_ = [float(e["train_kl"]) for e in self.history_]
         mean, logvar = self._posterior_parameters(X.astype(np.float64, copy=False))
         self.kl_per_unit_ = self._kl_per_unit(mean, logvar, y)
-        self.active_units_ = int(np.sum(np.var(mean, axis=0) > ACTIVE_UNIT_THRESHOLD))
-        if self.active_units_ == 0 and len(X) > 1:
+        # Kept for partial_fit, which pools them over its calls.
+        self._posterior_mean_moments_ = (mean.mean(axis=0), np.var(mean, axis=0))
+        self._set_active_units()
+        if final and self.active_units_ == 0 and len(X) > 1:
             warnings.warn(
                 f"{type(self).__name__}: posterior collapse, no latent unit is active (the "
                 f"posterior mean varies by less than {ACTIVE_UNIT_THRESHOLD} across the "
@@ -320,6 +323,19 @@ class VAETransformer(BaseAutoencoder):
             self.noise_scale_ = None
         else:
             self.noise_scale_ = self._module.noise_scale()
+
+    def _set_active_units(self):
+        variance = self._posterior_mean_moments_[1]
+        self.active_units_ = int(np.sum(variance > ACTIVE_UNIT_THRESHOLD))
+
+    def _pool_model_statistics(self, previous, n_previous, n_new):
+        self.kl_per_unit_ = pooled_mean(
+            previous["kl_per_unit_"], self.kl_per_unit_, n_previous, n_new
+        )
+        self._posterior_mean_moments_ = pooled_moments(
+            *previous["_posterior_mean_moments_"], n_previous, *self._posterior_mean_moments_, n_new
+        )
+        self._set_active_units()
 
     def _kl_per_unit(self, mean, logvar, y):
         kl = gaussian_kl(torch.from_numpy(mean), torch.from_numpy(logvar))

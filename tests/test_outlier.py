@@ -6,6 +6,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.metrics import roc_auc_score
+from sklearn.neighbors import LocalOutlierFactor
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_ae import PPCA, AutoencoderTransformer, OutlierDetector, VAETransformer
@@ -45,14 +46,61 @@ def test_auto_contamination_is_tukeys_fence_on_the_anomaly_scores(X):
 
 
 def test_score_types(X):
-    ppca = OutlierDetector(PPCA(n_components=5)).fit(X)
+    alone = {"latent_neighbors": None}
+    ppca = OutlierDetector(PPCA(n_components=5), score_type="likelihood", **alone).fit(X)
     assert_allclose(ppca.score_samples(X), ppca.estimator_.score_samples(X))
-    pca = OutlierDetector(PCA(n_components=5)).fit(X)
+    ratio = OutlierDetector(PPCA(n_components=5), **alone).fit(X)
+    background = PPCA(n_components=1).fit(X)
+    assert_allclose(
+        ratio.score_samples(X),
+        ratio.estimator_.score_samples(X) - background.score_samples(X),
+        rtol=1e-10,
+    )
+    pca = OutlierDetector(PCA(n_components=5), **alone).fit(X)
     recon = pca.estimator_.inverse_transform(pca.estimator_.transform(X))
     assert_allclose(pca.score_samples(X), -np.mean((recon - X) ** 2, axis=1))
-    forced = OutlierDetector(PPCA(n_components=5), score_type="reconstruction").fit(X)
+    forced = OutlierDetector(PPCA(n_components=5), score_type="reconstruction", **alone).fit(X)
     recon = forced.estimator_.inverse_transform(forced.estimator_.transform(X))
     assert_allclose(forced.score_samples(X), -np.mean((recon - X) ** 2, axis=1))
+    ae = OutlierDetector(AutoencoderTransformer(n_components=3, **FAST), **alone).fit(X)
+    assert_allclose(ae.score_samples(X), ae.estimator_.score_samples(X))
+
+
+def test_default_score_averages_robust_standard_scores_of_model_and_codes(X, digits):
+    X_new = digits[0][1000:1100]
+    detector = OutlierDetector(PPCA(n_components=5), latent_neighbors=7).fit(X)
+    # The two parts, rebuilt from scikit-learn and PPCA directly.
+    model = PPCA(n_components=5).fit(X)
+    background = PPCA(n_components=1).fit(X)
+    lof = LocalOutlierFactor(n_neighbors=7, novelty=True).fit(model.transform(X))
+    train = [
+        model.score_samples(X) - background.score_samples(X),
+        lof.score_samples(model.transform(X)),
+    ]
+    new = [
+        model.score_samples(X_new) - background.score_samples(X_new),
+        lof.score_samples(model.transform(X_new)),
+    ]
+    expected = 0
+    for t, n in zip(train, new, strict=True):
+        q1, median, q3 = np.percentile(t, [25, 50, 75])
+        expected = expected + (n - median) / (q3 - q1) / 2
+    assert_allclose(detector.score_samples(X_new), expected, rtol=1e-7, atol=1e-9)
+    assert detector.neighbors_.n_neighbors == 7
+    assert isinstance(detector.background_, PPCA)
+
+
+def test_latent_neighbors_shrink_to_the_training_rows(X):
+    detector = OutlierDetector(PCA(n_components=2)).fit(X[:8])
+    assert detector.neighbors_.n_neighbors == 7
+    assert np.isfinite(detector.score_samples(X[8:20])).all()
+
+
+def test_likelihood_ratio_needs_a_likelihood(X):
+    with pytest.raises(ValueError, match=r"likelihood_ratio.*reconstruction error"):
+        OutlierDetector(
+            AutoencoderTransformer(n_components=2, **FAST), score_type="likelihood_ratio"
+        ).fit(X)
 
 
 def test_default_model_is_a_vae(X):

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sklearn_ae import AutoencoderTransformer
+from sklearn_ae import PPCA, AutoencoderTransformer, OutlierDetector
 from sklearn_ae.architectures import RecurrentNet
-from sklearn_ae.series import sliding_windows, window_scores_to_points
+from sklearn_ae.series import SeriesOutlierDetector, sliding_windows, window_scores_to_points
 
 
 def _points_by_hand(scores, n_timepoints, window, stride, reduce):
@@ -244,3 +244,93 @@ def test_recurrent_autoencoder_finds_an_injected_anomaly():
     assert anomaly.start <= np.argmax(points) < anomaly.stop
     # and the shift stands out of the normal part, not only by a hair
     assert points[anomaly].mean() > 3 * points[:600].max()
+
+
+# ------------------------------------------------------- SeriesOutlierDetector
+def _sine(n=1200, *, channels=1, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)[:, None] + 7 * np.arange(channels)
+    series = np.sin(2 * np.pi * t / 50) + 0.05 * rng.standard_normal((n, channels))
+    return series[:, 0] if channels == 1 else series
+
+
+def _ppca_detector(**kwargs):
+    return SeriesOutlierDetector(OutlierDetector(PPCA(n_components=2)), window=25, **kwargs)
+
+
+def test_series_detector_labels_an_unseen_stretch():
+    series = _sine()
+    series[1000:1020] = 0.0
+    detector = _ppca_detector().fit(series[:800])
+    labels = detector.predict(series)
+    assert labels.shape == (1200,) and set(np.unique(labels)) <= {-1, 1}
+    assert (labels[1000:1020] == -1).all()
+    # In the unseen normal part, only points within a window of the stretch are flagged.
+    flagged = np.flatnonzero(labels[800:] == -1) + 800
+    assert flagged.min() >= 1000 - 25 and flagged.max() < 1020 + 25
+
+
+def test_series_detector_scores_are_the_window_scores_spread_over_points():
+    series = _sine(600)
+    for reduce in ("mean", "max"):
+        detector = _ppca_detector(reduce=reduce, stride=3).fit(series)
+        windows = sliding_windows(series, 25, stride=3)
+        anomaly = -detector.detector_.score_samples(windows)
+        expected = -window_scores_to_points(anomaly, 600, 25, stride=3, reduce=reduce)
+        np.testing.assert_allclose(detector.score_samples(series), expected)
+        np.testing.assert_allclose(detector.decision_function(series), expected - detector.offset_)
+
+
+def test_series_detector_contamination_is_a_share_of_training_points():
+    series = _sine(1000)
+    detector = _ppca_detector(contamination=0.05, reduce="mean").fit(series)
+    assert abs(np.mean(detector.predict(series) == -1) - 0.05) <= 0.01
+    np.testing.assert_array_equal(detector.fit_predict(series), detector.predict(series))
+    # The highest window score holds over runs of points: ties at the threshold
+    # count as normal, so the share can only fall short.
+    detector.set_params(reduce="max").fit(series)
+    assert 0.02 <= np.mean(detector.predict(series) == -1) <= 0.05
+
+
+def test_series_detector_multichannel_and_searchable():
+    series = _sine(500, channels=3)
+    detector = SeriesOutlierDetector(window=10).set_params(
+        detector=OutlierDetector(PPCA(n_components=4)), detector__estimator__n_components=3
+    )
+    detector.fit(series)
+    assert detector.n_features_in_ == 3
+    assert detector.detector_.estimator_.n_features_in_ == 30
+    assert detector.detector_.estimator_.n_components_ == 3
+    with pytest.raises(
+        ValueError, match="X has 2 features, but SeriesOutlierDetector is expecting 3"
+    ):
+        detector.predict(series[:, :2])
+    with pytest.raises(ValueError, match="longer than the series"):
+        detector.predict(series[:5])
+    bad = series.copy()
+    bad[7, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinite values at 1 time point"):
+        detector.predict(bad)
+
+
+def test_series_detector_default_is_the_default_outlier_detector():
+    series = _sine(300)
+    detector = SeriesOutlierDetector(window=20)
+    assert detector.detector is None
+    detector.set_params(detector=None).fit(series[:60])
+    assert isinstance(detector.detector_, OutlierDetector)
+    assert detector.detector_.get_params()["estimator"] is None
+    assert detector.detector_.latent_neighbors is None
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"window": 0}, "window"),
+        ({"reduce": "median"}, "reduce"),
+        ({"contamination": 0.7}, "contamination"),
+    ],
+)
+def test_series_detector_rejects_bad_parameters(params, match):
+    with pytest.raises(ValueError, match=match):
+        _ppca_detector().set_params(**params).fit(_sine(200))

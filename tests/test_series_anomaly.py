@@ -1,4 +1,4 @@
-"""A recurrent autoencoder finds the labelled anomaly of a real series (slow: about a minute).
+"""Autoencoders find the labelled anomaly of a real series (slow: about a minute).
 
 The series is KDD-TSAD 135 (UCR anomaly archive, "InternalBleeding16"), shipped
 with aeon: 7,501 points, of which the first 1,200 are the normal training part
@@ -13,9 +13,9 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-from sklearn_ae import AutoencoderTransformer
+from sklearn_ae import AutoencoderTransformer, OutlierDetector, VAETransformer
 from sklearn_ae.architectures import RecurrentNet
-from sklearn_ae.series import sliding_windows, window_scores_to_points
+from sklearn_ae.series import SeriesOutlierDetector, sliding_windows, window_scores_to_points
 
 pytestmark = pytest.mark.slow
 
@@ -69,3 +69,27 @@ def test_recurrent_autoencoder_finds_the_labelled_anomaly(kdd_tsad_135):
     )
     assert labels[top] == 1, f"top point {top} is outside the anomaly {anomaly[0]}-{anomaly[-1]}"
     assert auc > 0.95
+
+
+def test_series_outlier_detector_labels_the_anomaly_at_its_defaults(kdd_tsad_135):
+    train, test, labels = kdd_tsad_135
+    mean, std = train.mean(), train.std()
+    # SeriesOutlierDetector()'s default detector, its model seeded.
+    model = VAETransformer(n_components=10, random_state=0)
+    detector = SeriesOutlierDetector(
+        OutlierDetector(model, latent_neighbors=None), window=WINDOW
+    ).fit((train - mean) / std)
+    scores = detector.score_samples((test - mean) / std)
+    predicted = detector.predict((test - mean) / std)
+    anomaly = np.flatnonzero(labels)
+    flagged = np.flatnonzero(predicted == -1)
+    print(
+        f"\nKDD-TSAD 135, SeriesOutlierDetector (VAE): point-wise ROC-AUC "
+        f"{roc_auc_score(labels, -scores):.4f}; {len(flagged)} points flagged, "
+        f"{np.isin(anomaly, flagged).sum()} of the {len(anomaly)} labelled"
+    )
+    # Measured 0.996 here and in bench_anomaly.py.
+    assert roc_auc_score(labels, -scores) > 0.99
+    assert np.isin(anomaly, flagged).all()
+    # Every alarm lies within a window of the labelled stretch.
+    assert flagged.min() >= anomaly[0] - WINDOW and flagged.max() <= anomaly[-1] + WINDOW

@@ -92,6 +92,12 @@ class DenoisingAutoencoder(Autoencoder):
         self.register_buffer("feature_min", low.to(torch.float32).reshape(n_features))
         self.register_buffer("feature_max", high.to(torch.float32).reshape(n_features))
 
+    @torch.no_grad()
+    def set_feature_range(self, feature_min, feature_max):
+        """Replace the per-feature values of salt and pepper (for data seen later)."""
+        self.feature_min.copy_(torch.as_tensor(feature_min).reshape(self.feature_min.shape))
+        self.feature_max.copy_(torch.as_tensor(feature_max).reshape(self.feature_max.shape))
+
     def corrupt_with_mask(self, x):
         """``(x_tilde, mask)``: a fresh corruption of ``x`` and the entries it hit.
 

@@ -337,6 +337,12 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoder):
         log_prior = torch.log(torch.as_tensor(class_prior, dtype=torch.float64))
         self.register_buffer("log_class_prior", log_prior)
 
+    @torch.no_grad()
+    def set_class_prior(self, class_prior):
+        """Replace ``p(c)`` (the class shares of data seen later)."""
+        prior = torch.as_tensor(class_prior, dtype=torch.float64)
+        self.log_class_prior.copy_(torch.log(prior).reshape(self.log_class_prior.shape))
+
     def prior_means(self):
         """Means ``m_c`` of ``p(z | c)``, shape ``(n_classes, n_components)``."""
         return self.prior_raw - self.prior_raw.mean(dim=0)
