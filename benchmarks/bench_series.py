@@ -254,16 +254,16 @@ def run_benchmark(
     *,
     window=64,
     stride=1,
-    max_iter=100,
-    learning_rate_init=0.003,
-    batch_size=32,
-    hidden_size=64,
     device="cpu",
-    random_state=0,
     show_progress=True,
     on_row=None,
+    **model_params,
 ):
-    """Fit and measure every model; return ``(rows, {model: point scores})``."""
+    """Fit and measure every model; return ``(rows, {model: point scores})``.
+
+    ``model_params`` are :func:`make_model`'s training settings (``max_iter``,
+    ``learning_rate_init``, ``batch_size``, ``hidden_size``, ``random_state``).
+    """
     names = resolve_model_names(model_names)
     X_train, X_test = make_windows(data, window, stride)
     if any(name != "PCA" for name in names):
@@ -278,12 +278,8 @@ def run_benchmark(
             n_components,
             window=window,
             n_channels=data.n_channels,
-            max_iter=max_iter,
-            learning_rate_init=learning_rate_init,
-            batch_size=batch_size,
-            hidden_size=hidden_size,
             device=device,
-            random_state=random_state,
+            **model_params,
         )
         row, scores[name] = evaluate(
             name, model, data, X_train, X_test, window=window, device=device

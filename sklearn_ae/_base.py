@@ -359,11 +359,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         if not hasattr(self, "net_"):
             with unfitted_on_error(self):
                 return self._partial_fit_first(X, y, **data_params)
-        net = self.net_
         fitted = {key: value for key, value in vars(self).items() if key.endswith("_")}
         try:
-            with restored_on_error(net):
-                return self._partial_fit_more(X, y)
+            with restored_on_error(self.net_):
+                return self._partial_fit_more(X, y, fitted)
         except BaseException:
             # The attributes of the calls before this one, as they were.
             for key in [key for key in vars(self) if key.endswith("_")]:
@@ -384,15 +383,15 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self._fit_model_statistics(X, y, final=False)
         return self
 
-    def _partial_fit_more(self, X, y):
+    def _partial_fit_more(self, X, y, previous):
+        """A later call; ``previous`` holds the fitted attributes of the calls before."""
         X, y = self._validate_training_data(X, y, reset=False)
         y = self._update_data_statistics(X, y)
         # A new stream of shuffles for each call, reproducible from the seed.
         seed = (seed_from(self.random_state) + self.n_iter_) % np.iinfo(np.int32).max
         with torch_seeded(seed, self.device_):
             train_one_epoch(self.net_, self._training_inputs(X, y), self.device_)
-        n_previous = self.n_samples_seen_
-        previous = {key: value for key, value in vars(self).items() if key.endswith("_")}
+        n_previous = previous["n_samples_seen_"]
         self._set_trained(self.net_, self.device_, n_previous + len(X))
         self._fit_model_statistics(X, y, final=False)
         self._pool_model_statistics(previous, n_previous, len(X))

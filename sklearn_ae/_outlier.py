@@ -40,7 +40,41 @@ def _robust_scale(train_scores):
     return median, (q3 - q1) if q3 > q1 else 1.0
 
 
-class OutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
+class ThresholdMixin:
+    """``decision_function`` and ``predict`` from ``score_samples`` and ``offset_``."""
+
+    def decision_function(self, X):
+        """``score_samples(X) - offset_``: negative for outliers.
+
+        Parameters
+        ----------
+        X : array-like
+            What :meth:`score_samples` takes: rows, or the series of a series detector.
+
+        Returns
+        -------
+        decision : ndarray of shape (n_samples,)
+            One value per row (per time point of a series).
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """+1 for inliers, -1 for outliers.
+
+        Parameters
+        ----------
+        X : array-like
+            What :meth:`score_samples` takes: rows, or the series of a series detector.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            One label per row (per time point of a series).
+        """
+        return np.where(self.decision_function(X) < 0, -1, 1)
+
+
+class OutlierDetector(ThresholdMixin, OutlierMixin, MetaEstimatorMixin, BaseEstimator):
     """Outlier detector on top of an autoencoder, PPCA or PCA.
 
     Train on (mostly) normal data; a row that the model finds unlikely, or
@@ -214,16 +248,18 @@ class OutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         self.background_ = None
         if kind == "likelihood_ratio":
             self.background_ = PPCA(n_components=1).fit(X)
-        parts = [self._model_scores(X)]
         self.neighbors_ = None
+        codes = None
         if self.latent_neighbors is not None and hasattr(self.estimator_, "transform"):
             n_neighbors = max(1, min(self.latent_neighbors, len(X) - 1))
-            self.neighbors_ = LocalOutlierFactor(n_neighbors=n_neighbors, novelty=True)
             codes = self.estimator_.transform(X)
-            # Scored as new rows would be (each its own nearest neighbour), not
-            # left out as in LocalOutlierFactor's own offset: the training rows
-            # then get the scores predict gives them, and contamination holds.
-            parts.append(self.neighbors_.fit(codes).score_samples(codes))
+            self.neighbors_ = LocalOutlierFactor(n_neighbors=n_neighbors, novelty=True)
+            self.neighbors_.fit(codes)
+        # The training rows are scored as new rows would be (each its own nearest
+        # neighbour among the codes, not left out as in LocalOutlierFactor's own
+        # offset): they then get the scores predict gives them, and
+        # contamination holds.
+        parts = self._score_parts(X, codes)
         self.score_location_ = self.score_scale_ = None
         if len(parts) > 1:
             location, scale = zip(*(_robust_scale(part) for part in parts), strict=True)
@@ -232,15 +268,24 @@ class OutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         self.offset_ = outlier_threshold(self.train_scores_, self.contamination)
         return self
 
-    def _model_scores(self, X):
+    def _score_parts(self, X, codes=None):
+        """The scores that are averaged: the model's, then its codes' (with ``neighbors_``).
+
+        ``codes`` are ``transform(X)`` when the caller has them already.
+        """
         kind = self._score_kind(self.estimator_)
+        if codes is None and (kind == "reconstruction" or self.neighbors_ is not None):
+            codes = self.estimator_.transform(X)
         if kind == "reconstruction":
-            recon = self.estimator_.inverse_transform(self.estimator_.transform(X))
-            return -np.mean(np.square(np.asarray(recon, dtype=np.float64) - X), axis=1)
-        scores = np.asarray(self.estimator_.score_samples(X), dtype=np.float64)
+            recon = self.estimator_.inverse_transform(codes)
+            scores = -np.mean(np.square(np.asarray(recon, dtype=np.float64) - X), axis=1)
+        else:
+            scores = np.asarray(self.estimator_.score_samples(X), dtype=np.float64)
         if kind == "likelihood_ratio":
             scores = scores - self.background_.score_samples(X)
-        return scores
+        if self.neighbors_ is None:
+            return [scores]
+        return [scores, self.neighbors_.score_samples(codes)]
 
     def _combine(self, parts):
         if self.score_location_ is None:
@@ -250,10 +295,7 @@ class OutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         return np.mean(standard, axis=0)
 
     def _raw_scores(self, X):
-        parts = [self._model_scores(X)]
-        if self.neighbors_ is not None:
-            parts.append(self.neighbors_.score_samples(self.estimator_.transform(X)))
-        return self._combine(parts)
+        return self._combine(self._score_parts(X))
 
     def _check_X(self, X):
         check_is_fitted(self)
@@ -272,34 +314,6 @@ class OutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         scores : ndarray of shape (n_samples,)
         """
         return self._raw_scores(self._check_X(X))
-
-    def decision_function(self, X):
-        """``score_samples(X) - offset_``: negative for outliers.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score.
-
-        Returns
-        -------
-        decision : ndarray of shape (n_samples,)
-        """
-        return self.score_samples(X) - self.offset_
-
-    def predict(self, X):
-        """+1 for inliers, -1 for outliers.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to label.
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-        """
-        return np.where(self.decision_function(X) < 0, -1, 1)
 
     def predict_proba(self, X):
         """Empirical probabilities of being an inlier and an outlier.

@@ -21,7 +21,7 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin, OutlierMixin, _fit_c
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._outlier import OutlierDetector, outlier_threshold
+from ._outlier import OutlierDetector, ThresholdMixin, outlier_threshold
 
 __all__ = ["SeriesOutlierDetector", "sliding_windows", "window_scores_to_points"]
 
@@ -291,7 +291,7 @@ def window_scores_to_points(window_scores, n_timepoints, window, *, stride=1, re
     return out
 
 
-class SeriesOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
+class SeriesOutlierDetector(ThresholdMixin, OutlierMixin, MetaEstimatorMixin, BaseEstimator):
     """Anomalous time points of a series, from a detector of anomalous windows.
 
     The path from a raw series to per-point labels in one estimator:
@@ -447,31 +447,3 @@ class SeriesOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         return self._point_scores(*self._windows(X, reset=False))
-
-    def decision_function(self, X):
-        """``score_samples(X) - offset_``: negative at anomalous time points.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_timepoints,) or (n_timepoints, n_channels)
-            The series.
-
-        Returns
-        -------
-        decision : ndarray of shape (n_timepoints,)
-        """
-        return self.score_samples(X) - self.offset_
-
-    def predict(self, X):
-        """+1 for normal time points, -1 for anomalous ones.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_timepoints,) or (n_timepoints, n_channels)
-            The series.
-
-        Returns
-        -------
-        labels : ndarray of shape (n_timepoints,)
-        """
-        return np.where(self.decision_function(X) < 0, -1, 1)
