@@ -102,7 +102,8 @@ def median_time(fn, *, device="cpu", repeats=3, min_seconds=0.0):
 
 
 # ------------------------------------------------------------------ memory
-def _proc_status_kb(field):
+def proc_status_kb(field):
+    """A ``/proc/self/status`` field in KiB (``VmRSS``, ``RssAnon``, ...), or None off Linux."""
     try:
         with open("/proc/self/status") as f:
             for line in f:
@@ -153,7 +154,7 @@ def peak_memory(device="cpu"):
         synchronize(device)
         torch.cuda.reset_peak_memory_stats(device)
         cuda_base = torch.cuda.memory_allocated(device)
-    rss_base = _proc_status_kb("VmRSS") if _reset_rss_peak() else None
+    rss_base = proc_status_kb("VmRSS") if _reset_rss_peak() else None
     tracemalloc.start()
     try:
         yield out
@@ -162,7 +163,7 @@ def peak_memory(device="cpu"):
         tracemalloc.stop()
         out["python_MB"] = peak / MB
         if rss_base is not None:
-            hwm = _proc_status_kb("VmHWM")
+            hwm = proc_status_kb("VmHWM")
             if hwm is not None:
                 out["rss_MB"] = max(hwm - rss_base, 0) / 1024
         if cuda:

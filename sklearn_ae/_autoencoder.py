@@ -117,7 +117,7 @@ class AutoencoderTransformer(BaseAutoencoder):
             )
         return X, y
 
-    def _fit_model_statistics(self, X, y, *, final=True):
+    def _fit_model_statistics(self, X, y):
         # The float32 network is exact enough for these statistics; float64
         # inference would copy the network and double the cost of this pass.
         X32 = X.astype(np.float32, copy=False)

@@ -17,12 +17,17 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from ._lazy import LazyRows, block_rows, is_lazy, located, map_blocks, split_blocks
 from ._net import (
     INFERENCE_BATCH_ROWS,
+    BlockDataset,
     batched_apply,
     fit_module,
     history_records,
     make_net,
+    move_net,
+    net_state,
+    restore_net,
     restored_on_error,
     split_validation,
     train_one_epoch,
@@ -33,6 +38,8 @@ from ._utils import (
     reject_labels,
     resolve_device,
     seed_from,
+    seeded_init,
+    seeded_training,
     torch_seeded,
     unfitted_on_error,
 )
@@ -51,9 +58,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     training: ranges, label encoding), :meth:`_training_inputs` (extra inputs
     such as a label), :meth:`_score_fn` (how a batch is scored),
     :meth:`_fit_model_statistics` (what the trained network implies: a
-    density over the codes) and :meth:`_draw_observations` (``sample``'s
-    ``noise``). Everything else, from validation and seeding to the skorch
-    loop and batched inference, lives here once.
+    density over the codes), :meth:`_check_fitted_model` (warnings about the
+    trained model) and :meth:`_draw_observations` (``sample``'s ``noise``).
+    The statistics hooks have counterparts that pool them over chunks of rows
+    (:meth:`_update_data_statistics`, :meth:`_pool_model_statistics`), which
+    ``partial_fit`` and ``fit`` on data read in blocks use. Everything else,
+    from validation and seeding to the skorch loop and batched inference,
+    lives here once.
     """
 
     _module_class = None
@@ -155,31 +166,40 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         return y
 
+    def _whole_data_params(self, y):
+        """Keywords of :meth:`_fit_data_statistics` when it sees only the first block.
+
+        ``fit`` on data read in blocks passes what needs all of ``y`` (the classes).
+        """
+        return {}
+
     def _score_fn(self):
         """``fn(module, x) -> per-sample score`` used by :meth:`score_samples`."""
         return lambda module, x: module.score_samples(x)
 
     def _update_data_statistics(self, X, y):
-        """:meth:`_fit_data_statistics` for a later call of :meth:`partial_fit`.
+        """:meth:`_fit_data_statistics` for a later chunk of rows.
 
         Pools the new rows into the statistics of the rows seen before
-        (``n_samples_seen_`` of them, this call's not counted yet).
+        (``n_samples_seen_`` of them, this chunk's not counted yet).
         """
         return y
 
-    def _fit_model_statistics(self, X, y, *, final=True):
-        """Fit what the trained network implies (e.g. a density over the codes).
+    def _push_data_statistics(self):
+        """Hand updated data statistics to the trained module (``partial_fit``)."""
 
-        ``final=False`` in :meth:`partial_fit`, whose network is still
-        learning: no warning about the state of training.
-        """
+    def _fit_model_statistics(self, X, y):
+        """Fit what the trained network implies (e.g. a density over the codes)."""
+
+    def _check_fitted_model(self):
+        """Warn about the model that ``fit`` trained (not after ``partial_fit``)."""
 
     def _pool_model_statistics(self, previous, n_previous, n_new):
         """Pool this call's model statistics with ``previous`` (a dict of them).
 
-        Called by :meth:`partial_fit` after :meth:`_fit_model_statistics` ran on
-        this call's ``n_new`` rows, with the attributes it had set after the
-        ``n_previous`` rows of the earlier calls.
+        Called after :meth:`_fit_model_statistics` ran on a chunk of ``n_new``
+        rows, with the attributes it had set after the ``n_previous`` rows of
+        the earlier chunks (calls of :meth:`partial_fit`, or blocks).
         """
 
     def _fit_extra_callbacks(self):
@@ -223,9 +243,14 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def fit(self, X, y=None):
         """Train the network on ``X``.
 
+        ``X`` in memory is copied to the training device once. A
+        :class:`numpy.memmap`, a dask, zarr or h5py array or a torch
+        ``Dataset`` of rows is read in blocks instead, never whole (see
+        :ref:`larger_than_memory`).
+
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features) or lazy source
             Training data.
         y : None
             Ignored; present for API consistency.
@@ -257,18 +282,94 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         }
 
     def _fit(self, X, y):
-        X, y = self._validate_training_data(X, y)
+        if is_lazy(X):
+            rows = LazyRows(X)
+            batch_size = self._batch_size(len(rows))
+            bounds = rows.bounds(block_rows(rows.shape[1], rows.dtype.itemsize, batch_size))
+            if len(bounds) > 1:
+                return self._fit_blocks(rows, y, bounds)
+            # One block: the in-memory fit, with the same results.
+            X = rows.read(0, len(rows), 0)
+        with located(X):
+            X, y = self._validate_training_data(X, y)
         y = self._fit_data_statistics(X, y)
         device = resolve_device(self.device)
         seed = seed_from(self.random_state)
         fraction = self.validation_fraction if self.early_stopping else None
         train, valid = split_validation(self._training_inputs(X, y), fraction, seed)
+        net = self._train(X, train, valid, len(train["x"]), device, seed)
+        self._set_fitted(net, device, len(X))
+        self._fit_model_statistics(X, y)
+        self._check_fitted_model()
+        return self
 
-        with torch_seeded(seed, device):
+    def _fit_blocks(self, rows, y, bounds):
+        """:meth:`fit` on ``rows`` read block by block (``bounds``).
+
+        Three passes: one checks every block and fits the data statistics
+        (so that bad data fails before training), then training reads a
+        seeded random order of the training blocks each epoch, then one pass
+        fits the model statistics, pooled exactly over the blocks.
+        """
+        y = self._data_statistics_by_block(rows, y, bounds)
+        device = resolve_device(self.device)
+        seed = seed_from(self.random_state)
+        fraction = self.validation_fraction if self.early_stopping else None
+        numbered = [(block, start, stop) for block, (start, stop) in enumerate(bounds)]
+        train, valid = split_blocks(numbered, fraction, seed)
+        inputs = self._training_inputs(rows, y)
+        train = BlockDataset(inputs, train, device)
+        valid = None if valid is None else BlockDataset(inputs, valid, device)
+        net = self._train(rows, train, valid, len(train), device, seed)
+        self._set_fitted(net, device, len(rows))
+        self._model_statistics_by_block(rows, y, bounds)
+        self._check_fitted_model()
+        return self
+
+    def _data_statistics_by_block(self, rows, y, bounds):
+        """Check each block and fit the data statistics; returns the training targets."""
+        if y is not None:
+            y = np.asarray(y)
+            if len(y) != len(rows):
+                raise ValueError(
+                    f"Found input variables with inconsistent numbers of samples: "
+                    f"[{len(rows)}, {len(y)}]. Pass one label per row of X."
+                )
+        data_params = self._whole_data_params(y)
+        targets = []
+        for block, start, stop, part in rows.blocks(bounds):
+            with located(part, block, start, stop):
+                part, part_y = self._validate_training_data(
+                    part, None if y is None else y[start:stop], reset=block == 0
+                )
+            if block == 0:
+                targets.append(self._fit_data_statistics(part, part_y, **data_params))
+            else:
+                targets.append(self._update_data_statistics(part, part_y))
+            self.n_samples_seen_ = stop
+            del part  # before the next block is read: one block in memory
+        return None if targets[0] is None else np.concatenate(targets)
+
+    def _model_statistics_by_block(self, rows, y, bounds):
+        for block, start, stop, part in rows.blocks(bounds):
+            with located(part, block, start, stop):
+                part = self._check_X(part)
+            previous = {key: value for key, value in vars(self).items() if key.endswith("_")}
+            self._fit_model_statistics(part, None if y is None else y[start:stop])
+            if block:
+                self._pool_model_statistics(previous, start, stop - start)
+            del part
+
+    def _train(self, X, train, valid, n_train, device, seed):
+        """A module built for ``X`` and trained on ``train`` (``valid``): the fitted net."""
+        with seeded_init(seed, device):
             module = self._build_module(X)
-            net = fit_module(module, train, valid, **self._net_params(len(train["x"]), device))
+        with seeded_training(seed, device):
+            return fit_module(module, train, valid, **self._net_params(n_train, device))
 
-        self._set_trained(net, device, len(X))
+    def _set_fitted(self, net, device, n_samples_seen):
+        """The fitted state of :meth:`fit`'s training, warning if it did not converge."""
+        self._set_trained(net, device, n_samples_seen)
         if self.early_stopping:
             self.validation_scores_ = [-float(epoch["valid_loss"]) for epoch in self.history_]
             self.best_validation_score_ = max(self.validation_scores_)
@@ -277,10 +378,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached "
                 "and the optimization hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=5,
             )
-        self._fit_model_statistics(X, y)
-        return self
 
     def _set_trained(self, net, device, n_samples_seen):
         self.net_ = net
@@ -333,7 +432,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            A chunk of training data.
+            A chunk of training data, in memory (a lazy source is read whole).
         y : None
             Ignored; present for API consistency.
 
@@ -356,6 +455,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return self._partial_fit(X, y)
 
     def _partial_fit(self, X, y, **data_params):
+        if is_lazy(X):
+            # A chunk is trained on in memory: read it whole.
+            rows = LazyRows(X)
+            X = rows.read(0, len(rows), 0)
         if not hasattr(self, "net_"):
             with unfitted_on_error(self):
                 return self._partial_fit_first(X, y, **data_params)
@@ -375,26 +478,104 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         y = self._fit_data_statistics(X, y, **data_params)
         device = resolve_device(self.device)
         seed = seed_from(self.random_state)
-        with torch_seeded(seed, device):
+        with seeded_init(seed, device):
             module = self._build_module(X)
-            net = make_net(module, **self._net_params(len(X), device), stop=False)
+        net = make_net(module, **self._net_params(len(X), device), stop=False)
+        with seeded_training(seed, device):
             train_one_epoch(net, self._training_inputs(X, y), device)
         self._set_trained(net, device, len(X))
-        self._fit_model_statistics(X, y, final=False)
+        self._fit_model_statistics(X, y)
         return self
 
     def _partial_fit_more(self, X, y, previous):
         """A later call; ``previous`` holds the fitted attributes of the calls before."""
         X, y = self._validate_training_data(X, y, reset=False)
         y = self._update_data_statistics(X, y)
+        self._push_data_statistics()
         # A new stream of shuffles for each call, reproducible from the seed.
         seed = (seed_from(self.random_state) + self.n_iter_) % np.iinfo(np.int32).max
-        with torch_seeded(seed, self.device_):
+        with seeded_training(seed, self.device_):
             train_one_epoch(self.net_, self._training_inputs(X, y), self.device_)
         n_previous = previous["n_samples_seen_"]
         self._set_trained(self.net_, self.device_, n_previous + len(X))
-        self._fit_model_statistics(X, y, final=False)
+        self._fit_model_statistics(X, y)
         self._pool_model_statistics(previous, n_previous, len(X))
+        return self
+
+    # ------------------------------------------------------------ persistence
+    def __getstate__(self):
+        # The net as plain data (net_state): a pickle or skops file then
+        # names no torch or skorch object, and loads on any device.
+        # A copy: object.__getstate__ hands out the instance's own __dict__.
+        state = dict(super().__getstate__())
+        if "net_" in state:
+            state["net_"] = net_state(state["net_"])
+            state["device_"] = str(state["device_"])
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        if "net_" in state:
+            state["device_"], state["net_"] = self._restored_net(state)
+        super().__setstate__(state)
+
+    def _restored_net(self, state):
+        """``(device, net)`` rebuilt from an unpickled ``state``, before any attribute is set.
+
+        The network is built from the fitted attributes of ``state`` (on a
+        bare instance, so that a failure leaves nothing half-built), then
+        takes the saved weights. A model saved on a device this machine does
+        not have (a GPU) loads on the CPU, with a warning.
+        """
+        saved = str(state["device_"])
+        try:
+            device = resolve_device(saved)
+        except ValueError:
+            warnings.warn(
+                f"{type(self).__name__} was saved on {saved!r}, which this machine does not "
+                "have: it is loaded on the CPU. Move it with .to(device).",
+                UserWarning,
+                stacklevel=3,
+            )
+            device = torch.device("cpu")
+        bare = type(self).__new__(type(self))
+        vars(bare).update({key: value for key, value in state.items() if key != "net_"})
+        shape = (0, state["n_features_in_"])
+        # Initial weights are overwritten: fork the RNG so loading draws nothing.
+        with torch_seeded(0, "cpu"):
+            module = bare._build_module(np.empty(shape, dtype=np.float32))
+        net = restore_net(module, state["net_"], **bare._net_params(1, device), stop=False)
+        return device, net
+
+    def to(self, device):
+        """Move the fitted model to ``device``, for inference or more training.
+
+        The way to use a model trained on a GPU on the CPU, or the reverse,
+        without touching the underlying net. ``partial_fit`` then continues
+        on ``device``; ``fit`` trains afresh on the ``device`` parameter.
+
+        Parameters
+        ----------
+        device : str or torch.device
+            ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"`` or ``"auto"``.
+
+        Returns
+        -------
+        self : object
+            The estimator, on ``device``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from sklearn_ae import AutoencoderTransformer
+        >>> X = load_digits().data / 16
+        >>> ae = AutoencoderTransformer(max_iter=2, random_state=0).fit(X)
+        >>> ae.to("cpu").device_
+        device(type='cpu')
+        """
+        check_is_fitted(self)
+        self.device_ = resolve_device(device)
+        move_net(self.net_, self.device_)
         return self
 
     # --------------------------------------------------------------- inference
@@ -413,6 +594,16 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         check_is_fitted(self)
         return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
 
+    def _by_block(self, fn, X):
+        """``fn(rows, rows_slice)`` over the blocks of a lazy ``X``, outputs concatenated.
+
+        Inference on a memmap, a dask, zarr or h5py array or a torch Dataset
+        reads it in blocks; the blocks are whole inference batches, so the
+        results are those of the same rows in memory.
+        """
+        check_is_fitted(self)
+        return map_blocks(fn, X, multiple=INFERENCE_BATCH_ROWS)
+
     def _check_codes(self, Z):
         check_is_fitted(self)
         Z = check_array(Z, dtype=[np.float64, np.float32])
@@ -428,14 +619,17 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to encode.
+        X : array-like of shape (n_samples, n_features) or lazy source
+            Data to encode; a source that :meth:`fit` reads in blocks is
+            encoded block by block.
 
         Returns
         -------
         Z : ndarray of shape (n_samples, n_components)
             Codes, in ``X``'s float dtype.
         """
+        if is_lazy(X):
+            return self._by_block(lambda rows, _: self.transform(rows), X)
         X = self._check_X(X)
         return self._apply(lambda module, x: module.encode(x), X)
 
@@ -460,13 +654,15 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to score.
+        X : array-like of shape (n_samples, n_features) or lazy source
+            Data to score, read block by block if lazy (as in :meth:`transform`).
 
         Returns
         -------
         scores : ndarray of shape (n_samples,)
         """
+        if is_lazy(X):
+            return self._by_block(lambda rows, _: self.score_samples(rows), X)
         X = self._check_X(X)
         return self._apply(self._score_fn(), X)
 

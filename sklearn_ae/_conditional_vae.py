@@ -9,6 +9,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._docstrings import fill_docstring
+from ._lazy import is_lazy
 from ._utils import check_sample_count
 from ._vae import VAETransformer
 from .nn._vae import ConditionalVariationalAutoencoder, gaussian_kl
@@ -156,10 +157,11 @@ class ConditionalVAE(VAETransformer):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : array-like of shape (n_samples, n_features) or lazy source
+            Training data; a memmap, a dask, zarr or h5py array or a torch
+            Dataset is read in blocks (see :ref:`larger_than_memory`).
         y : array-like of shape (n_samples,)
-            Class labels (any sortable values). Required: None raises a
+            Class labels (any sortable values), in memory. Required: None raises a
             ``ValueError`` (the default only lets a pipeline that forgot the
             labels fail with that clear message).
 
@@ -227,14 +229,21 @@ class ConditionalVAE(VAETransformer):
         y_index = self._label_index(y, len(X))
         self.class_count_ = np.bincount(y_index, minlength=len(self.classes_))
         self.class_prior_ = self.class_count_ / self.class_count_.sum()
+        super()._fit_data_statistics(X, y)
         return y_index
+
+    def _whole_data_params(self, y):
+        return {"classes": None if y is None else np.unique(y)}
 
     def _update_data_statistics(self, X, y):
         y_index = self._label_index(y, len(X))
         self.class_count_ = self.class_count_ + np.bincount(y_index, minlength=len(self.classes_))
         self.class_prior_ = self.class_count_ / self.class_count_.sum()
-        self._module.set_class_prior(self.class_prior_)
+        super()._update_data_statistics(X, y)
         return y_index
+
+    def _push_data_statistics(self):
+        self._module.set_class_prior(self.class_prior_)
 
     def _n_conditions(self):
         return len(self.classes_)
@@ -249,9 +258,9 @@ class ConditionalVAE(VAETransformer):
     def _training_inputs(self, X, y):
         return {"x": X, "y": y}
 
-    def _fit_model_statistics(self, X, y, *, final=True):
+    def _fit_model_statistics(self, X, y):
         self.prior_means_ = self._module.prior_means().detach().cpu().double().numpy()
-        super()._fit_model_statistics(X, y, final=final)
+        super()._fit_model_statistics(X, y)
 
     def _kl_per_unit(self, mean, logvar, y):
         prior_mean = torch.from_numpy(self.prior_means_[y])
@@ -340,8 +349,8 @@ class ConditionalVAE(VAETransformer):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to score.
+        X : array-like of shape (n_samples, n_features) or lazy source
+            Data to score; a lazy source is read block by block.
         y : array-like of shape (n_samples,), default=None
             If given, score ``log p(x | c)`` for these labels; if None, the
             label-free ``log p(x) = log sum_c p(c) p(x | c)``.
@@ -352,6 +361,11 @@ class ConditionalVAE(VAETransformer):
             Estimates in nats per sample, with ``beta = 1`` and
             ``K = n_importance_samples`` (see :class:`VAETransformer`).
         """
+        if is_lazy(X):
+            labels = None if y is None else np.asarray(y)
+            return self._by_block(
+                lambda rows, i: self.score_samples(rows, None if y is None else labels[i]), X
+            )
         X = self._check_X(X)
         inputs = self._inputs(X, y)
         return self._score_inputs(inputs)

@@ -40,8 +40,9 @@ class DenoisingAE(AutoencoderTransformer):
         ``data_max_``), each with probability 1/2. A callable is your own
         degradation: it takes a training batch, a float32 tensor of shape
         ``(batch, n_features)`` on the training device, and returns the
-        degraded batch of the same shape, drawing any randomness from torch's
-        generator (seeded by ``random_state``). Downsampling gives
+        degraded batch of the same shape, drawing any randomness with
+        :func:`sklearn_ae.nn.rand_like` or :func:`sklearn_ae.nn.randn_like`
+        (the estimator's own generator, seeded by ``random_state``). Downsampling gives
         super-resolution, a random blank patch inpainting, an overlaid mark
         watermark removal: the model learns to undo it. It is used in
         training only; define it at a module's top level to pickle the model.
@@ -203,9 +204,11 @@ class DenoisingAE(AutoencoderTransformer):
         self.mean_ = pooled_mean(
             self.mean_, X.mean(axis=0, dtype=np.float64), self.n_samples_seen_, len(X)
         )
+        return super()._update_data_statistics(X, y)
+
+    def _push_data_statistics(self):
         # Salt and pepper draws from the range of all the rows seen so far.
         self._module.set_feature_range(self.data_min_, self.data_max_)
-        return super()._update_data_statistics(X, y)
 
     def _module_params(self, X):
         return {

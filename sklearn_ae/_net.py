@@ -19,6 +19,10 @@ from sklearn.model_selection import train_test_split
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, PassthroughScoring, ProgressBar
 from skorch.helper import predefined_split
+from skorch.history import History
+
+from ._lazy import LazyRows
+from .nn._random import randperm
 
 # Rows per inference batch: bounds the memory of ``transform`` and friends on
 # large inputs while keeping per-batch Python overhead negligible.
@@ -54,14 +58,26 @@ class TensorDataset(torch.utils.data.Dataset):
     Batches are ``(inputs, None)``: ``inputs`` is the dict of the batch's rows
     (``{"x": ...}``, plus ``"y"`` for conditional models), which skorch passes
     to the module as keywords; every model here is unsupervised from skorch's
-    point of view.
+    point of view. It is one block for :class:`BatchIterator`.
     """
+
+    n_blocks = 1
 
     def __init__(self, inputs):
         self.inputs = inputs
 
     def __len__(self):
         return len(self.inputs["x"])
+
+    @property
+    def device(self):
+        return self.inputs["x"].device
+
+    def block_sizes(self):
+        return [len(self)]
+
+    def block(self, k):
+        return self.inputs
 
     def take(self, index):
         return {key: value[index] for key, value in self.inputs.items()}, None
@@ -70,13 +86,64 @@ class TensorDataset(torch.utils.data.Dataset):
         return self.take(i)
 
 
+class BlockDataset(torch.utils.data.Dataset):
+    """Some blocks of rows of a lazy source, read and moved to the device one at a time.
+
+    ``inputs`` maps names to a :class:`~sklearn_ae._lazy.LazyRows` (``"x"``)
+    or to in-memory arrays aligned with it (labels); ``bounds`` are the
+    ``(block, start, stop)`` of the blocks it holds. Only one block is in
+    memory at a time, on the host and on the device.
+    """
+
+    def __init__(self, inputs, bounds, device):
+        self.inputs = inputs
+        self.bounds = bounds
+        self.device = device
+
+    @property
+    def n_blocks(self):
+        return len(self.bounds)
+
+    def __len__(self):
+        return sum(self.block_sizes())
+
+    def block_sizes(self):
+        return [stop - start for _, start, stop in self.bounds]
+
+    def block(self, k):
+        block, start, stop = self.bounds[k]
+        out = {}
+        for key, value in self.inputs.items():
+            if isinstance(value, LazyRows):
+                # A fresh array of ours: on the CPU, the tensor can share its memory.
+                rows = value.read(start, stop, block)
+                cpu = torch.device(self.device).type == "cpu" and rows.dtype == np.float32
+                out[key] = torch.from_numpy(rows) if cpu else to_tensor(rows, self.device)
+            else:
+                out[key] = to_tensor(value[start:stop], self.device)
+        return out
+
+    def __getitem__(self, i):
+        raise TypeError("A BlockDataset is read by blocks, through BatchIterator.")
+
+
+def as_dataset(data, device):
+    """A dataset to train on: ``data`` itself, or a :class:`TensorDataset` of a dict of arrays."""
+    if isinstance(data, torch.utils.data.Dataset):
+        return data
+    return TensorDataset({key: to_tensor(value, device) for key, value in data.items()})
+
+
 class BatchIterator:
-    """Mini-batches of a :class:`TensorDataset`, drawn by tensor indexing.
+    """Mini-batches of a :class:`TensorDataset` or :class:`BlockDataset`, by tensor indexing.
 
     skorch's default ``DataLoader`` fetches and collates rows one by one, which
     costs about a quarter of an MNIST-sized epoch; indexing whole tensors with
     a permutation made on the data's own device costs almost nothing and moves
-    no data between host and device.
+    no data between host and device. Data in blocks is shuffled by block (a
+    random order of blocks each epoch) and within each block; batches do not
+    cross blocks. Permutations come from the training generator
+    (:func:`~sklearn_ae.nn.training_generator`).
     """
 
     def __init__(self, dataset, batch_size=128, shuffle=False):
@@ -85,17 +152,25 @@ class BatchIterator:
         self.shuffle = shuffle
 
     def __len__(self):
-        return math.ceil(len(self.dataset) / self.batch_size)
+        return sum(math.ceil(n / self.batch_size) for n in self.dataset.block_sizes())
 
     def __iter__(self):
-        n, size = len(self.dataset), self.batch_size
-        if self.shuffle:
-            order = torch.randperm(n, device=self.dataset.inputs["x"].device)
-            for start in range(0, n, size):
-                yield self.dataset.take(order[start : start + size])
-        else:
-            for start in range(0, n, size):
-                yield self.dataset.take(slice(start, start + size))
+        size = self.batch_size
+        blocks = range(self.dataset.n_blocks)
+        if self.shuffle and self.dataset.n_blocks > 1:
+            blocks = randperm(self.dataset.n_blocks, self.dataset.device).tolist()
+        for k in blocks:
+            block = TensorDataset(self.dataset.block(k))
+            n = len(block)
+            if self.shuffle:
+                order = randperm(n, block.device)
+                for start in range(0, n, size):
+                    yield block.take(order[start : start + size])
+            else:
+                for start in range(0, n, size):
+                    yield block.take(slice(start, start + size))
+            # Let this block go before the next one is read: one block in memory.
+            del block
 
 
 class FiniteLossGuard(Callback):
@@ -236,9 +311,7 @@ def make_net(
     ``stop=False`` leaves early stopping out: for nets trained one epoch per
     call (:func:`train_one_epoch`), where no run lasts long enough to stall.
     """
-    valid_ds = None
-    if valid is not None:
-        valid_ds = TensorDataset({k: to_tensor(v, device) for k, v in valid.items()})
+    valid_ds = None if valid is None else as_dataset(valid, device)
     all_callbacks = [("finite_loss", FiniteLossGuard())]
     if stop:
         stopping = _EarlyStopping(
@@ -272,13 +345,12 @@ def make_net(
         callbacks=all_callbacks,
         verbose=int(verbose),
         device=str(device),
-        # The pickled module is a class of ours, not bare tensors.
-        torch_load_kwargs={"weights_only": False},
     )
 
 
 def fit_module(module, train, valid=None, **net_params):
-    """Train ``module`` with skorch on the dicts of aligned arrays ``train`` (and ``valid``).
+    """Train ``module`` with skorch on ``train`` (and ``valid``): dicts of aligned
+    arrays, or :class:`BlockDataset` s.
 
     Adam with a weight decay on the weights (not the biases); training stops
     after ``max_epochs`` epochs, or when the monitored loss (validation loss
@@ -291,21 +363,19 @@ def fit_module(module, train, valid=None, **net_params):
     """
     net = make_net(module, valid, **net_params)
     device = net_params["device"]
-    net.fit(TensorDataset({k: to_tensor(v, device) for k, v in train.items()}), None)
+    net.fit(as_dataset(train, device), None)
     # The validation data is not needed any more: keep it out of pickles.
     net.train_split = None
     return net
 
 
 def train_one_epoch(net, train, device):
-    """One more epoch of ``net`` (fitted or not) over the dict of arrays ``train``.
+    """One more epoch of ``net`` (fitted or not) over ``train`` (as in :func:`fit_module`).
 
     The optimizer's state and the history carry over from earlier calls, as
     in scikit-learn's ``partial_fit``.
     """
-    net.partial_fit(
-        TensorDataset({k: to_tensor(v, device) for k, v in train.items()}), None, epochs=1
-    )
+    net.partial_fit(as_dataset(train, device), None, epochs=1)
     return net
 
 
@@ -326,6 +396,95 @@ def restored_on_error(net):
         net.optimizer_.load_state_dict(optimizer)
         del net.history[n_epochs:]
         raise
+
+
+#: Version of the layout :func:`net_state` writes; :func:`restore_net` reads
+#: this one and the ones before it.
+NET_STATE_FORMAT = 1
+
+
+def _to_numpy(value):
+    """Tensors (nested in dicts, lists and tuples) as NumPy arrays on the host."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy().copy()
+    if isinstance(value, dict):
+        return {key: _to_numpy(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_numpy(item) for item in value)
+    return value
+
+
+def net_state(net):
+    """A fitted net as plain data: NumPy arrays, numbers, strings, lists and dicts.
+
+    What :func:`restore_net` rebuilds it from, and all that the estimators
+    pickle or hand to ``skops``: no torch object, so that loading runs no
+    code of torch's or skorch's choosing.
+    """
+    optimizer = net.optimizer_.state_dict()
+    return {
+        "format": NET_STATE_FORMAT,
+        "module": _to_numpy(dict(net.module_.state_dict())),
+        # The per-parameter state is keyed by position: string keys, for skops.
+        "optimizer_state": {
+            str(key): _to_numpy(value) for key, value in optimizer["state"].items()
+        },
+        "optimizer_param_groups": _to_numpy(optimizer["param_groups"]),
+        "history": [dict(epoch) for epoch in net.history],
+        "batch_size": int(net.batch_size),
+    }
+
+
+def restore_net(module, state, **net_params):
+    """The net of :func:`net_state`'s ``state`` around ``module``, built afresh.
+
+    ``net_params`` are those of :func:`make_net` (``batch_size`` is the saved
+    one). A state from a newer version of the format, or weights that do not
+    fit ``module``, are a ``ValueError`` that says so.
+    """
+    if not isinstance(state, dict) or "module" not in state:
+        raise ValueError("The saved model holds no network state; the file is damaged.")
+    if state.get("format", NET_STATE_FORMAT + 1) > NET_STATE_FORMAT:
+        raise ValueError(
+            f"The saved network has format {state.get('format')}, newer than this version "
+            f"of sklearn_ae reads (up to {NET_STATE_FORMAT}): it was written by a newer "
+            "sklearn_ae. Upgrade sklearn_ae to load it."
+        )
+    device = net_params["device"]
+    weights = {key: torch.as_tensor(np.asarray(value)) for key, value in state["module"].items()}
+    try:
+        module.load_state_dict(weights, strict=True)
+    except RuntimeError as exc:
+        raise ValueError(
+            f"The saved network's weights do not fit the model its parameters describe "
+            f"(the file is damaged or was edited): {exc}"
+        ) from None
+    net = make_net(module.to(device), **{**net_params, "batch_size": state["batch_size"]})
+    net.initialize()
+    optimizer = {
+        "state": {
+            int(key): {name: torch.as_tensor(np.asarray(v)) for name, v in value.items()}
+            for key, value in state["optimizer_state"].items()
+        },
+        "param_groups": state["optimizer_param_groups"],
+    }
+    try:
+        net.optimizer_.load_state_dict(optimizer)
+    except (ValueError, KeyError, RuntimeError) as exc:
+        raise ValueError(f"The saved optimizer state does not fit the network: {exc}") from None
+    net.history_ = History(dict(epoch) for epoch in state["history"])
+    return net
+
+
+def move_net(net, device):
+    """Move a fitted net (its weights and optimizer state) to ``device``."""
+    net.module_.to(device)
+    for values in net.optimizer_.state.values():
+        for name, value in values.items():
+            if isinstance(value, torch.Tensor) and name != "step":
+                values[name] = value.to(device)
+    net.device = str(device)
+    return net
 
 
 def history_records(net):

@@ -1,11 +1,14 @@
 """Device resolution, seeding and fit hygiene shared by every estimator."""
 
+import threading
 from contextlib import contextmanager
 from numbers import Integral
 
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
+
+from .nn import training_generator
 
 _DEVICE_HELP = "expected 'cpu', 'cuda', 'cuda:N', 'mps' or 'auto'"
 
@@ -86,6 +89,51 @@ def torch_seeded(seed, device):
         finally:
             if device.type == "mps":
                 torch.mps.set_rng_state(state)
+
+
+# Serialises what this package does to torch's global generators: threads share
+# them, and a seeding in one fit must not land between another's seeding and
+# the draws it seeded for.
+_GLOBAL_RNG_LOCK = threading.RLock()
+
+
+@contextmanager
+def seeded_init(seed, device):
+    """:func:`torch_seeded` for building a network, holding the lock throughout.
+
+    Layer constructors draw their initial weights from torch's global
+    generator, so building must not overlap another thread's seeding.
+    """
+    with _GLOBAL_RNG_LOCK, torch_seeded(seed, device):
+        yield
+
+
+@contextmanager
+def seeded_training(seed, device):
+    """The randomness of training: the estimator's own generator, seeded with ``seed``.
+
+    This package's draws (shuffling, corruption, reparameterisation noise,
+    random projections) come from a :class:`torch.Generator` of the fit's
+    own, installed for this thread, so fits in parallel threads reproduce
+    their sequential results. Torch's global generators are seeded too, and
+    restored afterwards, for layers that draw from them (dropout in a user's
+    network): those draws are reproducible when fits do not run in parallel
+    threads. Only the seeding and the restoring hold the lock.
+    """
+    device = torch.device(device)
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", torch.cuda.current_device())
+    generator = torch.Generator(device=device)
+    generator.manual_seed(seed)
+    forked = torch_seeded(seed, device)
+    with _GLOBAL_RNG_LOCK:
+        forked.__enter__()
+    try:
+        with training_generator(generator):
+            yield
+    finally:
+        with _GLOBAL_RNG_LOCK:
+            forked.__exit__(None, None, None)
 
 
 def _clear_fitted_state(estimator):

@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseAutoencoder
 from ._docstrings import fill_docstring
+from ._lazy import is_lazy
 from ._utils import pooled_mean, pooled_moments
 from .callbacks import KLWarmup
 from .nn._vae import LIKELIHOODS, VariationalAutoencoder, gaussian_kl
@@ -273,10 +274,25 @@ class VAETransformer(BaseAutoencoder):
         # must not change what the fitted model scores.
         return "bernoulli" if self.noise_scale_ is None else "gaussian"
 
+    def _fit_data_statistics(self, X, y):
+        # Each feature's mean and variance, pooled over chunks of rows: the
+        # scale of the data, which starts and floors the learned noise.
+        self._feature_moments_ = (X.mean(axis=0, dtype=np.float64), X.var(axis=0, dtype=np.float64))
+        return super()._fit_data_statistics(X, y)
+
+    def _update_data_statistics(self, X, y):
+        self._feature_moments_ = pooled_moments(
+            *self._feature_moments_,
+            self.n_samples_seen_,
+            X.mean(axis=0, dtype=np.float64),
+            X.var(axis=0, dtype=np.float64),
+            len(X),
+        )
+        return super()._update_data_statistics(X, y)
+
     def _module_params(self, X):
-        # Root-mean-square feature standard deviation: the scale of the data,
-        # used to start and to floor the learned Gaussian noise.
-        variance = float(np.mean(np.var(X, axis=0, dtype=np.float64)))
+        # Root-mean-square feature standard deviation.
+        variance = float(np.mean(self._feature_moments_[1]))
         if not variance < float(np.finfo(np.float32).max):
             # The likelihood's variance lives in a float32 buffer.
             raise ValueError(
@@ -301,15 +317,21 @@ class VAETransformer(BaseAutoencoder):
     def _network_parts(self, network):
         return (network.body, *network.heads, network.decoder)
 
-    def _fit_model_statistics(self, X, y, *, final=True):
+    def _fit_model_statistics(self, X, y):
         self.reconstruction_curve_ = [float(e["train_reconstruction"]) for e in self.history_]
         self.kl_curve_ = [float(e["train_kl"]) for e in self.history_]
         mean, logvar = self._posterior_parameters(X.astype(np.float64, copy=False))
         self.kl_per_unit_ = self._kl_per_unit(mean, logvar, y)
-        # Kept for partial_fit, which pools them over its calls.
+        # Kept for pooling over chunks of rows.
         self._posterior_mean_moments_ = (mean.mean(axis=0), np.var(mean, axis=0))
         self._set_active_units()
-        if final and self.active_units_ == 0 and len(X) > 1:
+        if self.likelihood == "bernoulli":
+            self.noise_scale_ = None
+        else:
+            self.noise_scale_ = self._module.noise_scale()
+
+    def _check_fitted_model(self):
+        if self.active_units_ == 0 and self.n_samples_seen_ > 1:
             warnings.warn(
                 f"{type(self).__name__}: posterior collapse, no latent unit is active (the "
                 f"posterior mean varies by less than {ACTIVE_UNIT_THRESHOLD} across the "
@@ -317,12 +339,8 @@ class VAETransformer(BaseAutoencoder):
                 "codes carry almost no information: lower beta, set kl_warmup or train "
                 "longer.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=5,
             )
-        if self.likelihood == "bernoulli":
-            self.noise_scale_ = None
-        else:
-            self.noise_scale_ = self._module.noise_scale()
 
     def _set_active_units(self):
         variance = self._posterior_mean_moments_[1]
@@ -360,8 +378,8 @@ class VAETransformer(BaseAutoencoder):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Data.
+        X : array-like of shape (n_samples, n_features) or lazy source
+            Data; a lazy source is read block by block.
 
         Returns
         -------
@@ -370,6 +388,8 @@ class VAETransformer(BaseAutoencoder):
         std : ndarray of shape (n_samples, n_components)
             Posterior standard deviations.
         """
+        if is_lazy(X):
+            return self._by_block(lambda rows, _: self.posterior(rows), X)
         X = self._check_X(X)
         mean, logvar = self._posterior_parameters(X)
         return mean, np.exp(0.5 * logvar)
@@ -404,14 +424,16 @@ class VAETransformer(BaseAutoencoder):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to score.
+        X : array-like of shape (n_samples, n_features) or lazy source
+            Data to score; a lazy source is read block by block.
 
         Returns
         -------
         log_likelihood : ndarray of shape (n_samples,)
             Estimated ``log p(x)``, in nats per sample.
         """
+        if is_lazy(X):
+            return self._by_block(lambda rows, _: self.score_samples(rows), X)
         return self._score_inputs({"x": self._check_X(X)})
 
     def _score_inputs(self, inputs):

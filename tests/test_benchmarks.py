@@ -279,3 +279,26 @@ def test_bench_anomaly_smoke(tmp_path):
     markdown = (tmp_path / "bench_anomaly.md").read_text()
     assert "| MNIST mean ROC-AUC |" in markdown and "digit 1" in markdown
     assert (tmp_path / "bench_anomaly.png").stat().st_size > 0
+
+
+def test_bench_out_of_core_smoke(tmp_path):
+    import bench_out_of_core
+
+    # Three fresh processes (one per source), each importing torch: ~15 s on 2 cores.
+    data = tmp_path / "data"
+    rows = bench_out_of_core.main(["--quick", "--tmpdir", str(data), "--out", str(tmp_path)])
+    header, written = _read(tmp_path / "out_of_core.csv")
+    assert header == bench_out_of_core.COLUMNS
+    assert [r["source"] for r in written] == list(bench_out_of_core.SOURCES)
+    assert [r["n_samples"] for r in written] == ["20000", "20000", "5000"]
+    for r in written:
+        assert float(r["fit_rows_per_s"]) > 0 and float(r["transform_rows_per_s"]) > 0
+        assert float(r["peak_rss_MB"]) > 0
+        assert float(r["peak_rss_MB"]) >= float(r["baseline_rss_MB"])
+        assert r["under_budget"] in ("True", "False")
+    assert [r["source"] for r in rows] == list(bench_out_of_core.SOURCES)
+    markdown = (tmp_path / "out_of_core.md").read_text()
+    assert "| memmap | 20,000 |" in markdown and "| in-memory | 5,000 |" in markdown
+    assert "relative to the in-memory array" in markdown
+    # The memmap file was written under --tmpdir, in a folder deleted at the end.
+    assert data.is_dir() and not any(data.iterdir())

@@ -60,7 +60,9 @@ def test_kl_warmup_warmed_model_differs_from_plain(X):
     warmed = VAETransformer(kl_warmup=3, max_iter=4, **FAST).fit(X)
     # Same seed, same data: only the KL weight of the first epochs differs.
     assert plain.kl_curve_[0] == warmed.kl_curve_[0]  # before any step
-    assert plain.kl_curve_[1] != warmed.kl_curve_[1]
+    # Adam's first step moves each weight by the learning rate times the sign
+    # of its gradient, which the KL term may not flip: compare after two steps.
+    assert plain.kl_curve_[2] != warmed.kl_curve_[2]
     assert not np.allclose(plain.transform(X), warmed.transform(X))
 
 

@@ -13,6 +13,7 @@ from ._autoencoder import LOSSES, Autoencoder
 from ._contract import AutoencoderModule, ForwardOutput, LossOutput
 from ._layers import ACTIVATIONS, make_mlp
 from ._networks import CELLS, ConvDecoder, ConvEncoder, RecurrentDecoder, RecurrentEncoder
+from ._random import rand_like, randn_like, training_generator
 from ._regularised import (
     CORRUPTIONS,
     ContractiveAutoencoder,
@@ -47,4 +48,7 @@ __all__ = [
     "make_mlp",
     "mlp_jacobian_sq_norm",
     "projected_jacobian_sq_norm",
+    "rand_like",
+    "randn_like",
+    "training_generator",
 ]

@@ -86,7 +86,8 @@ class ConvEncoder(nn.Module):
         self.dense = make_mlp([flat, *hidden_layer_sizes], activation, activate_last=True)
 
     def forward(self, x):
-        h = x.reshape(len(x), *self.input_shape)
+        # unflatten, not reshape(len(x), ...): the batch size stays symbolic in exports.
+        h = x.unflatten(1, self.input_shape)
         if self.sequence:
             # (batch, T, C) rows to the (batch, C, T) layout of Conv1d.
             h = h.transpose(1, 2)
@@ -156,7 +157,7 @@ class ConvDecoder(nn.Module):
         self.convs = nn.Sequential(*layers)
 
     def forward(self, z):
-        h = self.project(z).reshape(len(z), *self.start_shape)
+        h = self.project(z).unflatten(1, self.start_shape)
         h = self.convs(h)
         if self.sequence:
             h = h.transpose(1, 2)
@@ -208,7 +209,7 @@ class RecurrentEncoder(nn.Module):
         )
 
     def forward(self, x):
-        _, h_n = self.rnn(x.reshape(len(x), *self.input_shape))
+        _, h_n = self.rnn(x.unflatten(1, self.input_shape))
         return _last_hidden(self.rnn, h_n)
 
 

@@ -14,6 +14,7 @@ from torch.autograd.function import once_differentiable
 from ._autoencoder import Autoencoder
 from ._contract import ForwardOutput, LossOutput
 from ._layers import ACTIVATIONS
+from ._random import rand_like, randn_like
 
 CORRUPTIONS = ("gaussian", "masking", "salt_and_pepper")
 _ROUTES = ("auto", "direct", "gram")
@@ -23,8 +24,9 @@ SPARSITIES = ("l1", "kl")
 class DenoisingAutoencoder(Autoencoder):
     """Autoencoder trained to reconstruct clean inputs from corrupted ones.
 
-    In training mode every forward pass draws a fresh corruption from torch's
-    random generator; in eval mode the input is used as it is.
+    In training mode every forward pass draws a fresh corruption from the
+    training generator (:func:`~sklearn_ae.nn.training_generator`); in eval
+    mode the input is used as it is.
 
     Parameters
     ----------
@@ -39,7 +41,8 @@ class DenoisingAutoencoder(Autoencoder):
         other with probability 1/2). A callable maps a batch ``(batch,
         n_features)`` to its corrupted version of the same shape (a
         downsampling, a mask of its own, a watermark), drawing any randomness
-        from torch's generator.
+        with :func:`~sklearn_ae.nn.rand_like` or :func:`~sklearn_ae.nn.randn_like`
+        (the estimator's generator).
     corruption_level : float, default=0.2
         Noise scale or corruption probability (unused by a callable).
     masked_loss : bool, default=False
@@ -116,11 +119,11 @@ class DenoisingAutoencoder(Autoencoder):
                 )
             return x_tilde, None
         if self.corruption == "gaussian":
-            return x + self.corruption_level * torch.randn_like(x), None
-        hit = torch.rand_like(x) < self.corruption_level
+            return x + self.corruption_level * randn_like(x), None
+        hit = rand_like(x) < self.corruption_level
         if self.corruption == "masking":
             return x.masked_fill(hit, 0.0), hit
-        salt = torch.rand_like(x) < 0.5
+        salt = rand_like(x) < 0.5
         value = torch.where(salt, self.feature_max.to(x.dtype), self.feature_min.to(x.dtype))
         return torch.where(hit, value, x), hit
 
@@ -317,7 +320,7 @@ def projected_jacobian_sq_norm(encoder, x, n_projections):
 
     ``||J||_F^2 = sum_i ||J^T e_i||^2`` over the code's unit vectors (exact,
     ``n_components`` products), or ``mean_k ||J^T v_k||^2`` over
-    ``n_projections`` draws ``v_k ~ N(0, I)`` from torch's generator (an
+    ``n_projections`` draws ``v_k ~ N(0, I)`` from the training generator (an
     unbiased estimate). With ``n_projections=None``, or at least
     ``n_components``, the exact sum. Differentiable in the weights (the
     products are built with ``create_graph`` when gradients are on).
@@ -355,9 +358,7 @@ def projected_jacobian_sq_norm(encoder, x, n_projections):
             directions = torch.eye(n_out, dtype=out.dtype, device=out.device)
             directions = directions[:, None, :].expand(-1, len(x), -1)
         else:
-            directions = torch.randn(
-                (n_projections, *out.shape), dtype=out.dtype, device=out.device
-            )
+            directions = randn_like(out.expand(n_projections, *out.shape))
         sq_norm = 0
         for v in directions:
             (grad,) = torch.autograd.grad(

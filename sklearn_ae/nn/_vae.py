@@ -11,6 +11,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._contract import AutoencoderModule, ForwardOutput, LossOutput
+from ._random import randn_like
 
 #: Decoder likelihoods ``p(x | z)`` understood by the variational modules.
 LIKELIHOODS = ("gaussian", "gaussian_fixed", "bernoulli")
@@ -58,7 +59,8 @@ def _log_weights_in_chunks(log_weights, x, eps, max_elements):
 
 def _constant_labels(c, like):
     """Class index ``c`` for every row of the batch ``like``."""
-    return torch.full((len(like),), c, dtype=torch.long, device=like.device)
+    # shape[0], not len(): the batch size stays symbolic in exported graphs.
+    return torch.full((like.shape[0],), c, dtype=torch.long, device=like.device)
 
 
 def _log_mean_exp(log_w):
@@ -232,7 +234,7 @@ class VariationalAutoencoder(AutoencoderModule):
     # ------------------------------------------------------------ training
     def forward(self, x, y=None):
         mean, logvar = self.posterior(x)
-        z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)
+        z = mean + torch.exp(0.5 * logvar) * randn_like(mean)
         return ForwardOutput(
             z=z, decoded=self.decoded(self._with_condition(z, y)), input=x, mean=mean, logvar=logvar
         )
