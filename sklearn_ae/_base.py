@@ -15,7 +15,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._lazy import LazyRows, block_rows, is_lazy, located, map_blocks, split_blocks
 from ._net import (
@@ -330,11 +335,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """Check each block and fit the data statistics; returns the training targets."""
         if y is not None:
             y = np.asarray(y)
-            if len(y) != len(rows):
-                raise ValueError(
-                    f"Found input variables with inconsistent numbers of samples: "
-                    f"[{len(rows)}, {len(y)}]. Pass one label per row of X."
-                )
+            check_consistent_length(rows, y)
         data_params = self._whole_data_params(y)
         targets = []
         for block, start, stop, part in rows.blocks(bounds):

@@ -81,8 +81,9 @@ class LazyRows:
     def __init__(self, source):
         self.source = source
         self._dask_blocks = None
-        self._dask_bounds = None
         self.kind = "Dataset" if isinstance(source, torch.utils.data.Dataset) else "array"
+        if _module_of(source) == "dask":
+            self.kind = "dask"
         if self.kind == "Dataset":
             if len(source) == 0:
                 raise ValueError(
@@ -105,6 +106,11 @@ class LazyRows:
                     f"Expected a 2D array, got a {type(source).__name__} of shape "
                     f"{self.shape}. Reshape the source to (n_samples, n_features)."
                 )
+        # A dask array's blocks are its row chunks.
+        self._chunk_bounds = None
+        if self.kind == "dask":
+            edges = np.cumsum((0, *source.chunks[0]))
+            self._chunk_bounds = [(int(a), int(b)) for a, b in itertools.pairwise(edges)]
 
     def __len__(self):
         return self.shape[0]
@@ -128,11 +134,8 @@ class LazyRows:
         """``(start, stop)`` of each block: the row chunks of a dask array, else
         blocks of about ``target_rows`` rows, aligned on the source's own chunks."""
         n = len(self)
-        if _module_of(self.source) == "dask":
-            if self._dask_bounds is None:
-                edges = np.cumsum((0, *self.source.chunks[0]))
-                self._dask_bounds = [(int(a), int(b)) for a, b in itertools.pairwise(edges)]
-            return self._dask_bounds
+        if self._chunk_bounds is not None:
+            return self._chunk_bounds
         chunks = getattr(self.source, "chunks", None)
         step = max(1, int(target_rows))
         if chunks:
@@ -155,15 +158,15 @@ class LazyRows:
                         "Dataset must have the same size and dtype."
                     )
             return np.stack(rows)
-        dask = _module_of(self.source) == "dask"
-        if dask and (start, stop) == self._dask_chunk(block):
+        chunked = self._chunk_bounds is not None and block < len(self._chunk_bounds)
+        if chunked and (start, stop) == self._chunk_bounds[block]:
             # The chunk's own tasks: slicing the array would add a copy of the
             # block to the graph's result.
             if self._dask_blocks is None:
                 self._dask_blocks = self.source.to_delayed()
             row = [part.compute() for part in self._dask_blocks[block]]
             part = row[0] if len(row) == 1 else np.hstack(row)
-        elif dask:
+        elif self.kind == "dask":
             part = self.source[start:stop].compute()
         else:
             part = self.source[start:stop]
@@ -180,11 +183,6 @@ class LazyRows:
                 f"{self.dtype}. Every block must match the array's declared shape and dtype."
             )
         return part
-
-    def _dask_chunk(self, block):
-        """``(start, stop)`` of the dask array's row chunk ``block``, or None."""
-        bounds = self.bounds(None)
-        return bounds[block] if block < len(bounds) else None
 
     def blocks(self, bounds):
         """``(block, start, stop, rows)`` for the blocks of ``bounds``, in order."""

@@ -87,7 +87,7 @@ def _torch_map(estimator, method):
 
 
 def _export(estimator, method, opset):
-    """The ONNX model of ``estimator.<method>``: input ``x``, output ``y``, batch dynamic."""
+    """The ONNX model of ``estimator.<method>``: input ``X``, output ``y``, batch dynamic."""
     onnx = _require("onnx")
     module, n_in, _ = _torch_map(estimator, method)
     # torch's exporter logs, once, which torchvision operators it skips.
@@ -103,7 +103,7 @@ def _export(estimator, method, opset):
             program = torch.onnx.export(
                 module,
                 (torch.zeros(2, n_in),),
-                input_names=["x"],
+                input_names=["X"],
                 output_names=["y"],
                 dynamic_shapes=({0: torch.export.Dim("n")},),
                 opset_version=opset,
@@ -150,11 +150,11 @@ def _converter(scope, operator, container):
     names = {}
     if double:
         # The networks compute in float32, as in training.
-        names["x"] = scope.get_unique_variable_name("x_float")
-        container.add_node("Cast", [source], [names["x"]], to=onnx.TensorProto.FLOAT)
+        names["X"] = scope.get_unique_variable_name("x_float")
+        container.add_node("Cast", [source], [names["X"]], to=onnx.TensorProto.FLOAT)
         names["y"] = scope.get_unique_variable_name("y_float")
     else:
-        names["x"], names["y"] = source, target
+        names["X"], names["y"] = source, target
 
     def renamed(name):
         if name == "":
@@ -329,8 +329,4 @@ def _decoder_model(estimator, opset):
             f"not of a {type(estimator).__name__}."
         )
     main = opset.get("", DEFAULT_OPSET) if isinstance(opset, dict) else opset
-    model = _export(estimator, "inverse_transform", main)
-    model.graph.input[0].name = "X"
-    for node in model.graph.node:
-        node.input[:] = ["X" if name == "x" else name for name in node.input]
-    return model
+    return _export(estimator, "inverse_transform", main)
