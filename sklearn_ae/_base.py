@@ -24,11 +24,11 @@ from sklearn.utils.validation import (
 
 from ._lazy import LazyRows, block_rows, is_lazy, located, map_blocks, split_blocks
 from ._net import (
-    INFERENCE_BATCH_ROWS,
     BlockDataset,
     batched_apply,
     fit_module,
     history_records,
+    inference_batch_rows,
     make_net,
     move_net,
     net_state,
@@ -89,6 +89,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "callbacks": [list, None],
+        "compile": ["boolean"],
         "device": [str, torch.device],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -110,6 +111,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         validation_fraction=0.1,
         n_iter_no_change=10,
         callbacks=None,
+        compile=False,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -127,6 +129,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.callbacks = callbacks
+        self.compile = compile
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -284,6 +287,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             "verbose": self.verbose,
             "callbacks": self._fit_extra_callbacks(),
             "user_callbacks": self.callbacks,
+            "compile": self.compile,
         }
 
     def _fit(self, X, y):
@@ -585,8 +589,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """The fitted torch module."""
         return trained_module(self.net_)
 
-    def _apply(self, fn, inputs, batch_rows=INFERENCE_BATCH_ROWS):
-        """``fn(module, **batch)`` by row batches of ``inputs`` (an array ``x`` or a dict)."""
+    def _apply(self, fn, inputs, batch_rows=None):
+        """``fn(module, **batch)`` by row batches of ``inputs`` (an array ``x`` or a dict).
+
+        ``batch_rows`` defaults to the device's (:func:`inference_batch_rows`).
+        """
         if not isinstance(inputs, dict):
             inputs = {"x": inputs}
         return batched_apply(self._module, fn, inputs, device=self.device_, batch_rows=batch_rows)
@@ -603,7 +610,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         results are those of the same rows in memory.
         """
         check_is_fitted(self)
-        return map_blocks(fn, X, multiple=INFERENCE_BATCH_ROWS)
+        return map_blocks(fn, X, multiple=inference_batch_rows(self.device_))
 
     def _check_codes(self, Z):
         check_is_fitted(self)

@@ -59,6 +59,12 @@ n_iter_no_change : int, default=10
 callbacks : list of skorch callbacks or (name, callback) pairs, default=None
     Extra skorch callbacks (learning-rate schedules, checkpoints, ...).
     Copies are trained, so the list passed in is never modified.
+compile : bool, default=False
+    Compile the training step (forward pass, loss and their backward) with
+    :func:`torch.compile`. The first epoch pays the compilation (seconds to
+    tens of seconds); it can pay back on a GPU or in long trainings, not in
+    short CPU ones (see :ref:`training_speed`). Results match the uncompiled
+    step to float32 rounding, not bit for bit.
 device : str or torch.device, default="cpu"
     ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"`` or ``"auto"`` (CUDA if
     available). Resolved at fit; outputs are always NumPy arrays.

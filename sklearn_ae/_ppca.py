@@ -18,12 +18,15 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
-from sklearn.utils import check_array, check_random_state
+from sklearn.utils import check_array, check_random_state, gen_batches
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.extmath import svd_flip
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._utils import check_sample_count, reject_labels, unfitted_on_error
+
+# Rows per batch of transform's projection: a float64 copy of 1,024 rows at a time.
+_PROJECTION_ROWS = 1024
 
 __all__ = ["PPCA"]
 
@@ -300,8 +303,13 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         L = self._cholesky_M()
         # Project first, then centre in the small latent space: centring X itself
-        # would allocate a copy of the whole input.
-        WtX = X @ self.components_.T - self.mean_ @ self.components_.T
+        # would allocate a copy of the whole input. By row batches, because NumPy
+        # casts float32 rows to float64 before multiplying: whole, that cast was
+        # a copy of twice the input.
+        WtX = np.empty((len(X), self.n_components_))
+        offset = self.mean_ @ self.components_.T
+        for rows in gen_batches(len(X), _PROJECTION_ROWS):
+            WtX[rows] = X[rows] @ self.components_.T - offset
         return linalg.cho_solve((L, True), WtX.T).T.astype(X.dtype, copy=False)
 
     def inverse_transform(self, X):

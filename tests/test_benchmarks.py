@@ -17,6 +17,7 @@ sys.path.insert(0, str(BENCHMARKS))
 
 import _common  # noqa: E402
 import bench_contractive_cost  # noqa: E402
+import bench_gpu  # noqa: E402
 import bench_overhead  # noqa: E402
 import bench_pca  # noqa: E402
 import bench_scaling  # noqa: E402
@@ -302,3 +303,47 @@ def test_bench_out_of_core_smoke(tmp_path):
     assert "relative to the in-memory array" in markdown
     # The memmap file was written under --tmpdir, in a folder deleted at the end.
     assert data.is_dir() and not any(data.iterdir())
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message without CUDA")
+def test_bench_gpu_says_there_is_no_gpu_and_exits_0(capsys):
+    assert bench_gpu.main([]) == 0
+    assert "no CUDA device" in capsys.readouterr().out
+
+
+def test_bench_gpu_smoke(tmp_path):
+    # The GPU script's parts, on the CPU and tiny: what only a GPU machine runs for
+    # real must at least run here.
+    X = np.random.default_rng(0).random((192, 784), dtype=np.float32)
+    training = bench_gpu.measure_training(
+        X,
+        device="cpu",
+        epochs=1,
+        repeats=1,
+        batch_sizes=(64,),
+        compiles=(False,),
+        log=lambda *a: None,
+    )
+    assert [(r["network"], r["batch_size"]) for r in training] == [("mlp", 64), ("conv", 64)]
+    transform = bench_gpu.measure_transform(
+        X, device="cpu", repeats=1, n_rows=500, log=lambda *a: None
+    )
+    assert all(r["estimator_rows_per_s"] > 0 and r["loop_rows_per_s"] > 0 for r in transform)
+    path = bench_gpu.write_report(
+        tmp_path,
+        tests="not run",
+        training=training,
+        transform=transform,
+        source="random",
+        epochs=1,
+        device="cpu",
+    )
+    assert "| mlp | 64 | False |" in path.read_text()
+    header, written = _read(tmp_path / "gpu_training.csv")
+    assert header == bench_gpu.TRAINING_COLUMNS and len(written) == 2
+
+
+def test_bench_gpu_runs_the_cuda_tests():
+    status, summary = bench_gpu.run_cuda_tests([Path(__file__).parent / "test_autoencoder.py"])
+    expected = "passed" if torch.cuda.is_available() else "skipped"
+    assert status == 0 and expected in summary, summary

@@ -54,12 +54,17 @@ def test_verbose_1_shows_the_validation_loss_and_why_training_stopped(X, capsys)
 
 
 def test_verbose_2_adds_a_progress_bar(X, capsys):
-    _fit(X, verbose=2, batch_size=20)
+    est = _fit(X, verbose=2, batch_size=20)
     captured = capsys.readouterr()
     assert len(_epoch_lines(captured.out)) == 3
     # tqdm writes to stderr, a bar per epoch of 3 batches (how often it redraws
     # depends on the speed of the machine, so only the first draw is certain).
     assert len(re.findall(r"\b0/3 \[", captured.err)) == 3
+    # The bar shows the batch's loss, although the history gets it only when
+    # the epoch ends: the last one shown is the last batch's.
+    bar = dict(est.net_.callbacks_)["progress_bar"]
+    shown = float(bar.pbar_.postfix.removeprefix("train_loss="))
+    assert shown == pytest.approx(est.net_.history[-1, "batches", -1, "train_loss"], rel=1e-2)
 
 
 def test_verbose_2_closes_the_last_progress_bar_before_the_stop_message(X, capsys):
