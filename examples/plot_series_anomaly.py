@@ -161,7 +161,7 @@ top_ax.set_title("The series and its anomaly score per time point")
 # same autoencoder (its reconstruction error alone, ``latent_neighbors=None``,
 # the score used above), gives each point the highest anomaly score of its
 # windows (``reduce="max"``) and sets ``offset_`` on the training part's
-# points (Tukey's fence by default). ``predict`` then labels every time point.
+# points (Tukey's far-out fence by default). ``predict`` then labels every time point.
 series_detector = SeriesOutlierDetector(OutlierDetector(ae, latent_neighbors=None), window=window)
 point_labels = series_detector.fit(scaled[:n_train]).predict(scaled)
 flagged = np.flatnonzero(point_labels == -1)
@@ -171,13 +171,15 @@ print("stretches labelled -1:", ", ".join(f"{a}-{b}" for a, b in zip(starts, end
 print(f"share of the anomaly labelled -1: {np.mean(point_labels[anomaly] == -1):.0%}")
 
 # %%
-# The whole anomaly is labelled, with the windows around it. So are a few
-# stretches of about one window elsewhere, where the drifting period makes a
-# window a little unlike those of the training part: the threshold is set
-# on the training part's own scores, which a model fits better than new
-# normal data. A float ``contamination``, or a threshold taken on a held-out
-# normal stretch (``series_detector.offset_ =
-# np.quantile(series_detector.score_samples(held_out), 0.001)``), trades such
+# The whole anomaly is labelled, with the windows around it, and nothing else.
+# The threshold is set on the training part's own scores, which a model fits
+# better than new normal data, and the scores of overlapping windows vary
+# together; so the default is Tukey's far-out fence, 3 interquartile ranges
+# above the third quartile (twice that of a row detector), which leaves out
+# windows made only a little unusual by the drifting period. A float
+# ``contamination``, or a threshold taken on a held-out normal stretch
+# (``series_detector.offset_ =
+# np.quantile(series_detector.score_samples(held_out), 0.001)``), trades
 # alarms against misses.
 fig, ax = plt.subplots(figsize=(9, 2.6), layout="constrained")
 shade(ax)

@@ -21,16 +21,16 @@ TUKEY_FENCE = 1.5
 LIKELIHOOD_MODELS = (VAETransformer, PPCA)
 
 
-def outlier_threshold(train_scores, contamination):
+def outlier_threshold(train_scores, contamination, fence=TUKEY_FENCE):
     """The ``offset_`` on scores (higher = more normal) that ``contamination`` asks for.
 
     A float is the share of training rows below the threshold; ``"auto"`` is
-    Tukey's fence on the anomaly scores (minus the scores): more than 1.5
-    interquartile ranges above their third quartile.
+    Tukey's fence on the anomaly scores (minus the scores): more than
+    ``fence`` interquartile ranges above their third quartile.
     """
     if contamination == "auto":
         q1, q3 = np.percentile(-np.asarray(train_scores), [25, 75])
-        return float(-(q3 + TUKEY_FENCE * (q3 - q1)))
+        return float(-(q3 + fence * (q3 - q1)))
     return float(np.percentile(train_scores, 100 * contamination))
 
 

@@ -92,8 +92,10 @@ def test_series_outlier_detector_labels_the_anomaly_at_its_defaults(kdd_tsad_135
     # Measured 0.996 here and in bench_anomaly.py.
     assert roc_auc_score(labels, -scores) > 0.99
     assert np.isin(anomaly, flagged).all()
-    # The strongest alarm is the labelled stretch's. Tukey's fence on in-sample
-    # window scores also flags some normal stretches, more or fewer with the
-    # seed (0 to 131 points measured over seeds 0-2): a few percent at most.
+    # The strongest alarm is the labelled stretch's, and the default threshold
+    # (Tukey's far-out fence) flags only that stretch: the 12 labelled points and
+    # the windows that hold them, 134 to 137 points measured over seeds 0-4. At
+    # the 1.5 fence of row detectors it was 136 to 762 points, with the seed and
+    # even with float32 rounding.
     assert anomaly[0] - WINDOW <= np.argmin(scores) <= anomaly[-1] + WINDOW
-    assert len(flagged) < 0.05 * len(test)
+    assert anomaly[0] - WINDOW <= flagged.min() and flagged.max() <= anomaly[-1] + WINDOW
