@@ -151,8 +151,12 @@ def test_compile_matches_the_eager_step_and_repeats_itself(device, X):
     compiled = [_fit_quietly(AutoencoderTransformer(**params, compile=True), X) for _ in range(2)]
     if device == "cpu":
         assert compiled[0].loss_curve_ == compiled[1].loss_curve_
-    np.testing.assert_allclose(compiled[0].loss_curve_, eager.loss_curve_, rtol=1e-5)
-    np.testing.assert_allclose(compiled[0].transform(X), eager.transform(X), rtol=1e-4, atol=1e-5)
+    # Compiled kernels fuse and reorder float32 arithmetic; GPU kernels more so.
+    rtol = 1e-5 if device == "cpu" else 1e-3
+    np.testing.assert_allclose(compiled[0].loss_curve_, eager.loss_curve_, rtol=rtol)
+    np.testing.assert_allclose(
+        compiled[0].transform(X), eager.transform(X), rtol=10 * rtol, atol=10 * rtol
+    )
     assert compiled[0].net_.compile_step and not eager.net_.compile_step
 
 
