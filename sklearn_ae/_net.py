@@ -234,10 +234,12 @@ class UnsupervisedNet(NeuralNet):
 
     The module's ``loss(outputs, x, y=None)`` needs the model itself (the
     encoder for a Jacobian penalty, a learned decoder variance, a corruption
-    mask), so the criterion is a placeholder and ``get_loss`` asks the module.
-    The terms of its :class:`~sklearn_ae.nn.LossOutput` named in
-    ``module.loss_terms`` are recorded per batch and averaged per epoch
-    (``train_<term>``, ``valid_<term>``) in ``history``.
+    mask), so the criterion is a placeholder and both steps call
+    :func:`forward_loss` (compiled with ``compile_step=True``). The terms of
+    its :class:`~sklearn_ae.nn.LossOutput` named in ``module.loss_terms`` are
+    recorded per batch and averaged per epoch (``train_<term>``,
+    ``valid_<term>``) in ``history``, read from the device once per epoch
+    (:meth:`run_single_epoch`).
     """
 
     def __init__(self, *args, compile_step=False, **kwargs):
@@ -298,8 +300,8 @@ class UnsupervisedNet(NeuralNet):
             self.notify("on_batch_end", batch=batch, training=training, **step)
         n_batches = len(losses) // len(keys)
         values = torch.stack(losses).view(n_batches, len(keys)).tolist() if losses else []
-        records = self.history[-1]["batches"][len(self.history[-1]["batches"]) - n_batches :]
-        for record, row in zip(records, values, strict=True):
+        batches = self.history[-1]["batches"]
+        for record, row in zip(batches[len(batches) - n_batches :], values, strict=True):
             record.update(zip(keys, row, strict=True))
         check_finite_losses(values, keys, len(self.history), self.lr)
         self.history.record(f"{prefix}_batch_count", n_batches)
